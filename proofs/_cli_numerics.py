@@ -1,0 +1,84 @@
+"""``verify experiment NAME | list`` and ``verify report``: the torch experiments.
+
+torch is imported only here, lazily, so every other command runs without it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from typing import TextIO
+
+from ._errors import UsageError
+
+
+def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+    p = sub.add_parser("experiment", help="rerun one of the paper's experiments (torch)")
+    p.add_argument("name", help="experiment name, or 'list'")
+    p.add_argument("--quick", action="store_true", help="small form, minutes on a CPU")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", default="0", help="random seed (integer)")
+    p.add_argument("--out", default=None, help="folder for rows (JSON) and figures (PNG)")
+    p.add_argument("--resume", action="store_true", help="skip rows already in --out")
+    p.add_argument("--images", default=None, help="folder of images or CIFAR-10 .bin file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_experiment)
+
+    p = sub.add_parser("report", help="one page with every experiment and its figures")
+    p.add_argument("--out", required=True, help="folder to write the report into")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", default="0")
+    p.set_defaults(handler=_report)
+
+
+def _need_torch() -> None:
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError(
+            "experiment", "torch", "torch is not installed; pip install torch==2.13.0 (CPU)"
+        )
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError("--seed", text, "must be an integer") from None
+
+
+def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    _need_torch()
+    import numerics
+
+    if args.name == "list":
+        for name, summary in numerics.list_experiments():
+            print(f"{name:<16} {summary}", file=out)
+        return 0
+    result = numerics.run_experiment(
+        args.name,
+        quick=args.quick,
+        device=args.device,
+        seed=_seed(args.seed),
+        out=args.out,
+        resume=args.resume,
+        images=args.images,
+        progress=not args.json,
+        log=err,
+    )
+    if args.json:
+        json.dump(result, out, indent=1)
+        out.write("\n")
+    else:
+        numerics.print_result(result, out)
+    return 0
+
+
+def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    _need_torch()
+    import numerics
+
+    path = numerics.write_report(
+        args.out, quick=args.quick, device=args.device, seed=_seed(args.seed), log=err
+    )
+    print(f"report written to {path}", file=out)
+    return 0

@@ -1,0 +1,154 @@
+"""The check registry: every claim of the paper the toolkit checks, registered once.
+
+A check is an id (``thm1.closed-form``), a title, the claim in the paper's words, how it is
+checked, the evidence level it produces, and a function returning a :class:`Result`.
+
+Check functions take keyword arguments only, with defaults equal to the paper's claim, plus
+``quick: bool``. Tests call them with a deliberately wrong variant of the claim and expect
+``fail``: a check that cannot fail is a defect.
+
+Check modules are imported lazily (:func:`load_all`), so the command line pays for sympy,
+z3 or torch only when it runs a check that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._result import Evidence, Result, Status
+
+__all__ = [
+    "CHECK_MODULES",
+    "Check",
+    "Outcome",
+    "get",
+    "load_all",
+    "register",
+    "run",
+]
+
+#: Modules that register checks, in the order ``verify all`` runs them.
+CHECK_MODULES: tuple[str, ...] = (
+    "proofs.thm1",
+    "proofs.thm2",
+    "proofs.thm3",
+    "proofs.lemma1",
+    "proofs.premise",
+    "proofs.thm4",
+    "proofs.corollary_depth2",
+    "proofs.kernel_depth",
+    "proofs.tables",
+    "proofs.numeric_checks",
+)
+
+_REGISTRY: dict[str, Check] = {}
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    statement: str  # the claim, as the paper states it
+    method: str  # how it is checked, in words a student can follow
+    evidence: Evidence
+    func: Callable[..., Result]
+    reference: str = ""  # where in the paper
+    requires: tuple[str, ...] = ()  # importable modules needed (e.g. "torch")
+    quick_params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: Check
+    result: Result
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.result.to_json()
+        return {
+            "id": self.check.id,
+            "title": self.check.title,
+            "status": out["status"],
+            "evidence": out["evidence"],
+            "seconds": round(self.seconds, 4),
+            "detail": out["detail"],
+            "data": out["data"],
+        }
+
+
+def register(
+    id: str,
+    *,
+    title: str,
+    statement: str,
+    method: str,
+    evidence: Evidence | str,
+    reference: str = "",
+    requires: tuple[str, ...] = (),
+    quick_params: dict[str, Any] | None = None,
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    """Register ``func`` as the check ``id`` (decorator). Ids are unique."""
+
+    def deco(func: Callable[..., Result]) -> Callable[..., Result]:
+        if id in _REGISTRY and _REGISTRY[id].func.__qualname__ != func.__qualname__:
+            raise ValueError(f"check id registered twice: {id!r}")
+        _REGISTRY[id] = Check(
+            id=id,
+            title=title,
+            statement=" ".join(statement.split()),
+            method=" ".join(method.split()),
+            evidence=Evidence(evidence),
+            func=func,
+            reference=reference,
+            requires=requires,
+            quick_params=dict(quick_params or {}),
+        )
+        return func
+
+    return deco
+
+
+def load_all() -> list[Check]:
+    """Import every check module and return the checks in registry order."""
+    for name in CHECK_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return list(_REGISTRY.values())
+
+
+def get(check_id: str) -> Check:
+    """The check with this id; ``KeyError`` naming it when there is none."""
+    load_all()
+    try:
+        return _REGISTRY[check_id]
+    except KeyError:
+        raise KeyError(check_id) from None
+
+
+def run(check: Check, *, quick: bool = False, **params: Any) -> Outcome:
+    """Run one check, timing it; a missing dependency gives ``skipped``, a crash ``error``."""
+    missing = [m for m in check.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        result = Result.skipped(
+            check.evidence, f"not run: missing {', '.join(missing)} (pip install it to run this)"
+        )
+        return Outcome(check, result, 0.0)
+    kwargs = dict(check.quick_params) if quick else {}
+    kwargs.update(params)
+    start = time.perf_counter()
+    try:
+        result = check.func(quick=quick, **kwargs)
+        if not isinstance(result, Result):
+            raise TypeError(f"check {check.id} returned {type(result).__name__}, not Result")
+    except Exception as exc:  # the check itself broke: report, never pass
+        tb = traceback.format_exc(limit=6)
+        result = Result(
+            Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
+        )
+    return Outcome(check, result, time.perf_counter() - start)

@@ -1,0 +1,70 @@
+"""The ``verify`` command line (also ``python -m proofs``).
+
+Exit codes: 0 all checks passed (or the command succeeded); 1 some check is fail, unknown
+or error; 2 a usage mistake (bad argument value, unknown id), reported as one line on stderr.
+
+Handlers take their output streams, so tests call :func:`main` directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from ._errors import UsageError
+
+__all__ = ["main"]
+
+EPILOG = """exit codes: 0 success / every check passed; 1 a check is fail, unknown or error;
+2 a usage mistake (one line on stderr naming the argument and its value)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgparseError(message)
+
+
+class _ArgparseError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import _cli_checks, _cli_numerics, _cli_symconv
+
+    parser = _Parser(
+        prog="verify",
+        description="Check the theorems of 'Memorization in Overparameterized Autoencoders'.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _cli_checks.add_parsers(sub)
+    _cli_symconv.add_parsers(sub)
+    _cli_numerics.add_parsers(sub)
+    return parser
+
+
+def main(
+    argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _ArgparseError as exc:
+        print(f"verify: error: {exc}", file=err)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    try:
+        return int(args.handler(args, out, err))
+    except UsageError as exc:
+        print(f"verify: error: {exc}", file=err)
+        return 2
+    except BrokenPipeError:
+        return 0
