@@ -1,1 +1,26 @@
-"""The paper's torch experiments (Tables 1-2, Figures 2-8) as empirical cross-checks."""
+"""The paper's torch experiments (Tables 1-2, Figures 2-8) as empirical cross-checks.
+
+torch is imported lazily inside the experiments, so ``import numerics`` is cheap.
+"""
+
+from ._experiment import (
+    EXPERIMENT_MODULES,
+    Experiment,
+    ExperimentError,
+    RunConfig,
+    get_experiment,
+    list_experiments,
+    print_result,
+    run_experiment,
+)
+
+__all__ = [
+    "EXPERIMENT_MODULES",
+    "Experiment",
+    "ExperimentError",
+    "RunConfig",
+    "get_experiment",
+    "list_experiments",
+    "print_result",
+    "run_experiment",
+]

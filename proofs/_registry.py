@@ -41,6 +41,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "proofs.lemma1",
     "proofs.premise",
     "proofs.thm4",
+    "proofs.thm4_symbolic",
     "proofs.corollary_depth2",
     "proofs.kernel_depth",
     "proofs.tables",

@@ -66,5 +66,11 @@ def main(
     except UsageError as exc:
         print(f"verify: error: {exc}", file=err)
         return 2
+    except ValueError as exc:
+        # symconv's and numerics' argument errors carry the argument's name and value
+        if not hasattr(exc, "argument"):
+            raise
+        print(f"verify: error: {exc}", file=err)
+        return 2
     except BrokenPipeError:
         return 0
