@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["end_to_end_matrix", "spectrum", "span_residual"]
+__all__ = ["end_to_end_matrix", "span_residual", "spectrum"]
 
 
 def end_to_end_matrix(model, in_shape: tuple[int, int, int], device: str = "cpu") -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -1,0 +1,126 @@
+"""torch models from symconv network descriptions, with the paper's initializations.
+
+One description (:class:`symconv.Network`) gives both the torch model that is trained and
+the exact matrices it stands for, so every trained linear net can be checked against
+symconv's product of layer matrices (:func:`weights_of` returns weights in symconv order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symconv import Conv2d, Network, Residual, Upsample
+
+__all__ = ["INITS", "build_model", "init_parameters", "weights_of"]
+
+#: Initializations: the paper's 'close to zero' choices and the popular schemes of Section 6.
+INITS = (
+    "default",
+    "constant:V",
+    "uniform:A",
+    "normal:STD",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+)
+
+
+def _torch():  # type: ignore[no-untyped-def]
+    import torch
+
+    return torch
+
+
+def build_model(
+    net: Network,
+    *,
+    init: str = "default",
+    nonlinearity: str | None = None,
+    negative_slope: float = 0.01,
+    seed: int = 0,
+    dtype=None,  # type: ignore[no-untyped-def]
+    device: str = "cpu",
+):  # type: ignore[no-untyped-def]
+    """A torch module computing ``net`` (no biases); ``nonlinearity='leaky_relu'`` adds a
+    leaky ReLU after every convolution (Section 5's nonlinear networks)."""
+    torch = _torch()
+    nn = torch.nn
+
+    class Skip(nn.Module):
+        def __init__(self, body: nn.Module) -> None:
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return x + self.body(x)
+
+    def make(layers: tuple) -> nn.Sequential:  # type: ignore[type-arg]
+        mods: list[nn.Module] = []
+        for layer in layers:
+            if isinstance(layer, Conv2d):
+                mods.append(
+                    nn.Conv2d(
+                        layer.in_channels,
+                        layer.out_channels,
+                        layer.kernel,
+                        stride=layer.stride,
+                        padding=layer.pad,
+                        dilation=layer.dilation,
+                        bias=False,
+                    )
+                )
+                if nonlinearity == "leaky_relu":
+                    mods.append(nn.LeakyReLU(negative_slope))
+                elif nonlinearity is not None:
+                    raise ValueError(f"nonlinearity: unknown (got {nonlinearity!r})")
+            elif isinstance(layer, Upsample):
+                mods.append(nn.Upsample(scale_factor=layer.scale, mode="nearest"))
+            elif isinstance(layer, Residual):
+                mods.append(Skip(make(layer.body)))
+        return nn.Sequential(*mods)
+
+    torch.manual_seed(seed)
+    model = make(net.layers)
+    init_parameters(model, init, seed=seed)
+    return model.to(device=device, dtype=dtype or torch.float32)
+
+
+def init_parameters(model, init: str, *, seed: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Set every conv weight by ``init`` (see :data:`INITS`), reproducibly from ``seed``."""
+    torch = _torch()
+    nn = torch.nn
+    gen = torch.Generator().manual_seed(seed)
+    kind, _, arg = init.partition(":")
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        for m in convs:
+            w = m.weight
+            if kind == "default":
+                continue  # torch's own (kaiming_uniform with a=sqrt(5)), seeded by build_model
+            elif kind == "constant":
+                w.fill_(float(arg))
+            elif kind == "uniform":
+                w.uniform_(-float(arg), float(arg), generator=gen)
+            elif kind == "normal":
+                w.normal_(0.0, float(arg), generator=gen)
+            elif kind == "xavier_uniform":
+                nn.init.xavier_uniform_(w, generator=gen)
+            elif kind == "xavier_normal":
+                nn.init.xavier_normal_(w, generator=gen)
+            elif kind == "kaiming_uniform":
+                nn.init.kaiming_uniform_(w, generator=gen)
+            elif kind == "kaiming_normal":
+                nn.init.kaiming_normal_(w, generator=gen)
+            else:
+                raise ValueError(f"init: unknown, expected one of {INITS} (got {init!r})")
+
+
+def weights_of(model) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """Conv weights in symconv order (float64 numpy), for :func:`symconv.network_matrix`."""
+    torch = _torch()
+    return [
+        m.weight.detach().to("cpu", torch.float64).numpy()
+        for m in model.modules()
+        if isinstance(m, torch.nn.Conv2d)
+    ]
