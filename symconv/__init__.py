@@ -6,6 +6,8 @@ those zeros disappear (Theorem 4 of *Memorization in Overparameterized Autoencod
 kernel-3 networks on s×s images need at least s−1 layers).
 """
 
+from ._certify import PRIME, Certificate, certify
+from ._depth import depth_bound, heuristic_depth, min_full_depth, min_full_depth_of, stack_params
 from ._errors import SymconvError
 from ._layers import Conv2d, Layer, Network, Residual, Upsample, conv_stack
 from ._matrices import (
@@ -19,22 +21,42 @@ from ._matrices import (
     symbolic_weights,
     upsample_matrix,
 )
+from ._patterns import (
+    FactoredPattern,
+    axis_pattern,
+    factored_pattern,
+    network_pattern,
+    pattern_is_full,
+)
 
 __all__ = [
+    "PRIME",
+    "Certificate",
     "Conv2d",
+    "FactoredPattern",
     "Layer",
     "Network",
     "Residual",
     "SymconvError",
     "Upsample",
+    "axis_pattern",
+    "certify",
     "conv_entries",
     "conv_matrix",
     "conv_stack",
+    "depth_bound",
+    "factored_pattern",
+    "heuristic_depth",
     "layer_symbols",
+    "min_full_depth",
+    "min_full_depth_of",
     "network_matrix",
     "network_matrix_mod",
     "network_matrix_symbolic",
+    "network_pattern",
+    "pattern_is_full",
     "random_weights",
+    "stack_params",
     "symbolic_weights",
     "upsample_matrix",
 ]

@@ -24,7 +24,8 @@ Shape = tuple[int, int, int]
 class Conv2d:
     """``out[o, i, j] = Σ_{c,p,q} w[o, c, p, q] · x[c, i·t − pad + p·dil, j·t − pad + q·dil]``.
 
-    ``padding=None`` means "same" padding ``(k − 1)/2`` (odd kernels only), as in the paper.
+    ``padding=None`` means "same" padding ``dil·(k − 1)/2`` (odd kernels only): ``(k − 1)/2``
+    as in the paper.
     """
 
     in_channels: int = 1
@@ -50,7 +51,7 @@ class Conv2d:
 
     @property
     def pad(self) -> int:
-        return (self.kernel - 1) // 2 if self.padding is None else self.padding
+        return self.dilation * (self.kernel - 1) // 2 if self.padding is None else self.padding
 
     def out_len(self, n: int) -> int:
         span = self.dilation * (self.kernel - 1) + 1
