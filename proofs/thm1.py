@@ -282,6 +282,8 @@ def check_closed_form(
     ``exponent_offset = 0`` is the paper's formula; any other value is a wrong variant that
     must fail at some iterate.
     """
+    if exponent_offset < 0:
+        raise ValueError(f"exponent_offset must be >= 0 (a matrix power), got {exponent_offset}")
     steps = steps if steps is not None else (3 if quick else 5)
     names = _instance_names(instances, quick)
     parts = [_symbolic_gradient(), *_symbolic_closed_form(exponent_offset)]
