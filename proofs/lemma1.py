@@ -1,0 +1,261 @@
+"""Lemma 1: a single-layer linear autoencoder with a forced zero cannot memorize every input.
+
+Memorizing one example ``v ∈ R^d`` means learning the projection onto it (Theorem 1 with
+n = 1, Appendix A)::
+
+    A = v vᵀ / vᵀv,      A_ij = v_i v_j / |v|².
+
+If the architecture forces ``A_ij = 0`` whatever its weights (a *forced zero*, e.g. the zeros
+of a convolution layer's matrix, Appendix D), then ``A`` can equal the projection only when
+``v_i v_j = 0``: the memorizable inputs lie in the union of the coordinate hyperplanes
+``{v_i = 0} ∪ {v_j = 0}``, a set of measure zero. So no such layer memorizes an arbitrary v.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from itertools import product
+from typing import Any
+
+from ._registry import register
+from ._result import Evidence, Result
+from ._z3 import find_model, prove
+
+__all__ = ["check_conv_layer", "check_forced_zero", "projection"]
+
+Pair = tuple[int, int]
+
+
+def projection(v: Sequence[Any]) -> list[list[Fraction]]:
+    """The memorizing solution for one example, ``v vᵀ / vᵀv``, exactly (``v ≠ 0``)."""
+    q = [Fraction(x) for x in v]
+    n = sum((x * x for x in q), Fraction(0))
+    if n == 0:
+        raise ValueError(f"v: must be nonzero (got {list(v)!r})")
+    return [[a * b / n for b in q] for a in q]
+
+
+def _fraction(text: str) -> Fraction:
+    """A z3 rational model value ("3", "-1/2") as a Fraction; z3 prints no others here."""
+    return Fraction(text)
+
+
+def _both_hyperplanes(z3: Any) -> Callable[[Any, Any], Any]:
+    return lambda vi, vj: z3.Or(vi == 0, vj == 0)
+
+
+@register(
+    "lemma1.forced-zero",
+    title="A forced zero rules out memorizing an arbitrary input (Lemma 1)",
+    statement="""A single layer linear autoencoder, represented by a matrix A in R^{d x d} with
+    a single forced zero entry, cannot memorize an arbitrary v in R^d: memorizing v means
+    A = v v^T / v^T v, which has no zero in a fixed, data-independent entry.""",
+    method="""For each dimension d (2, 3, 4) and each entry (i, j): (a) z3 finds a vector v with
+    v_i v_j != 0, and the toolkit re-checks outside the solver, in exact fractions, that the
+    projection v v^T / v^T v has a nonzero (i, j) entry (equal to v_i v_j / |v|^2) and is
+    the memorizing solution (P v = v, P^2 = P); so a matrix with a forced zero at (i, j) is
+    not the projection for that v. (b) z3 proves over the reals, for every v and every
+    value p: if v != 0 and p |v|^2 = v_i v_j (p is the (i, j) entry of the projection), then
+    p = 0 exactly when v_i = 0 or v_j = 0. So the inputs a forced zero at (i, j) still
+    allows to be memorized form the union of two coordinate hyperplanes (one when i = j), a
+    set of measure zero. The same implication is also proved once for every d, writing
+    |v|^2 = v_i^2 + v_j^2 + r (r >= 0 the rest of the sum), for i != j and for i = j.""",
+    evidence="proof",
+    reference="Lemma 1; Theorem 1 (n = 1)",
+    quick_params={"dims": (2, 3)},
+)
+def check_forced_zero(
+    *,
+    quick: bool = False,
+    dims: Sequence[int] = (2, 3, 4),
+    compatible: Sequence[Pair] = (),
+    zero_set: Callable[[Any, Any], Any] | None = None,
+) -> Result:
+    """Wrong variants: ``compatible`` lists entries claimed to be zero in the projection for
+    every nonzero v (the paper: none); ``zero_set(vi, vj)`` is the claimed z3 condition for
+    the projection's (i, j) entry to vanish (the paper: ``v_i = 0 or v_j = 0``)."""
+    import z3
+
+    cond = zero_set or _both_hyperplanes(z3)
+    wrongly_compatible = {tuple(p) for p in compatible}
+    witnesses: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    undecided: list[str] = []
+    proved = 0
+    for d in dims:
+        v = z3.Reals(" ".join(f"v{m}" for m in range(d)))
+        norm = z3.Sum([x * x for x in v])
+        p = z3.Real("p")
+        for i, j in product(range(d), repeat=2):
+            # (a) a v whose projection is nonzero at (i, j)
+            status, model, _ = find_model(v[i] * v[j] != 0)
+            if model is None:
+                what = f"d={d}, ({i},{j}): no v with v_i v_j != 0 ({status})"
+                if str(status) == "fail":
+                    failures.append({"d": d, "entry": [i, j], "reason": what})
+                else:
+                    undecided.append(what)
+                continue
+            vec = [_fraction(model.get(f"v{m}", "0")) for m in range(d)]
+            proj = projection(vec)
+            entry = proj[i][j]
+            memorizes = [
+                sum((proj[r][c] * vec[c] for c in range(d)), Fraction(0)) for r in range(d)
+            ] == vec
+            idempotent = all(
+                sum((proj[r][m] * proj[m][c] for m in range(d)), Fraction(0)) == proj[r][c]
+                for r in range(d)
+                for c in range(d)
+            )
+            norm_v = sum((x * x for x in vec), Fraction(0))
+            exact_ok = entry != 0 and entry == vec[i] * vec[j] / norm_v and memorizes and idempotent
+            witness = {
+                "d": d,
+                "entry": [i, j],
+                "v": [str(x) for x in vec],
+                "projection_entry": str(entry),
+            }
+            witnesses.append(witness)
+            if (i, j) in wrongly_compatible or not exact_ok:
+                failures.append(
+                    {
+                        **witness,
+                        "reason": f"the projection for v = {[str(x) for x in vec]} has (i, j) "
+                        f"entry {entry}, not 0: a forced zero at ({i}, {j}) is incompatible "
+                        "with memorizing this v",
+                    }
+                )
+            # (b) the projection's (i, j) entry vanishes exactly on the claimed set
+            claim = z3.Implies(
+                z3.And(norm > 0, p * norm == v[i] * v[j]), (p == 0) == cond(v[i], v[j])
+            )
+            verdict = prove(claim)
+            if str(verdict.status) == "pass":
+                proved += 1
+            elif str(verdict.status) == "fail":
+                failures.append(
+                    {
+                        "d": d,
+                        "entry": [i, j],
+                        "counterexample": verdict.model,
+                        "reason": "the claimed zero set of the (i, j) entry is wrong; "
+                        f"z3 counterexample {verdict.model}",
+                    }
+                )
+            else:
+                undecided.append(f"d={d}, ({i},{j}): {verdict.reason}")
+    # (b) for every d at once: only v_i, v_j and the rest of |v|² (some r >= 0) appear
+    vi, vj, r, p = z3.Reals("vi vj r p")
+    for label, norm, a, b in (
+        ("i != j", vi * vi + vj * vj + r, vi, vj),
+        ("i == j", vi * vi + r, vi, vi),
+    ):
+        claim = z3.Implies(z3.And(r >= 0, norm > 0, p * norm == a * b), (p == 0) == cond(a, b))
+        verdict = prove(claim)
+        if str(verdict.status) == "pass":
+            proved += 1
+        elif str(verdict.status) == "fail":
+            failures.append(
+                {
+                    "d": "any",
+                    "entry": [label],
+                    "counterexample": verdict.model,
+                    "reason": "the claimed zero set is wrong for every d "
+                    f"({label}); z3 counterexample {verdict.model}",
+                }
+            )
+        else:
+            undecided.append(f"any d, {label}: {verdict.reason}")
+    total = sum(d * d for d in dims)
+    data = {"dims": list(dims), "entries": total, "proved": proved, "witnesses": witnesses[:8]}
+    if failures:
+        first = failures[0]
+        return Result.failed(
+            Evidence.PROOF,
+            f"d={first['d']}, entry {tuple(first['entry'])}: {first['reason']}.",
+            counterexample=first,
+            failures=failures[:8],
+            **data,
+        )
+    if undecided:
+        return Result.unknown(
+            Evidence.PROOF, f"z3 undecided: {undecided[0]}", undecided=undecided, **data
+        )
+    return Result.passed(
+        Evidence.PROOF,
+        f"for d in {list(dims)} and all {total} entries (i, j): z3 found v with a nonzero "
+        "projection entry (re-checked exactly); and z3 proved, for every d (writing |v|^2 = "
+        "v_i^2 + v_j^2 + r with r >= 0) and for each listed d entry by entry, that the entry "
+        "vanishes only when v_i = 0 or v_j = 0: a forced zero allows memorizing only a "
+        "measure-zero set of v.",
+        **data,
+    )
+
+
+@register(
+    "lemma1.conv-layer",
+    title="No single 3x3 conv layer is the memorizing projection of a generic image",
+    statement="""Since single layer single filter convolutional autoencoders have forced zeros,
+    Lemma 1 shows that these networks cannot memorize arbitrary inputs.""",
+    method="""For s = 3 and 4 the toolkit takes the symbolic matrix of one 3 x 3 convolution
+    layer (weights A1..A9, 'same' padding) from symconv and reads off its forced zeros: the
+    entries that are the number 0 whatever the weights. For an integer image v (by default
+    all ones) it computes the projection v v^T / v^T v exactly and checks that it is nonzero
+    at a forced zero, so no choice of A1..A9 makes the layer equal to the projection: the
+    layer cannot memorize v.""",
+    evidence="exact",
+    reference="Lemma 1; Appendix D",
+)
+def check_conv_layer(
+    *,
+    quick: bool = False,
+    sizes: Sequence[int] = (3, 4),
+    images: dict[int, Sequence[int]] | None = None,
+) -> Result:
+    """``images[s]``: the vectorized s×s image v to test (default all ones)."""
+    from symconv import conv_stack, network_matrix_symbolic
+
+    rows = []
+    for s in sizes:
+        m = network_matrix_symbolic(conv_stack(s, 1))
+        zeros = [(i, j) for i in range(m.rows) for j in range(m.cols) if m[i, j] == 0]
+        v = list((images or {}).get(s, [1] * (s * s)))
+        proj = projection(v)
+        hits = [(i, j) for i, j in zeros if proj[i][j] != 0]
+        rows.append(
+            {
+                "size": s,
+                "image": v,
+                "forced_zeros": len(zeros),
+                "forced_zeros_where_projection_nonzero": len(hits),
+                "example": None
+                if not hits
+                else {
+                    "entry": list(hits[0]),
+                    "projection_entry": str(proj[hits[0][0]][hits[0][1]]),
+                },
+                "ok": bool(hits),
+            }
+        )
+    bad = [r for r in rows if not r["ok"]]
+    if bad:
+        r = bad[0]
+        return Result.failed(
+            Evidence.EXACT,
+            f"s={r['size']}, v = {r['image']}: the projection v v^T / v^T v is zero at every "
+            f"one of the {r['forced_zeros']} forced zeros, so the forced-zero argument does not "
+            "rule out memorizing this v.",
+            counterexample=r,
+            cases=rows,
+        )
+    parts = ", ".join(
+        f"s={r['size']}: {r['forced_zeros']} forced zeros, e.g. entry "
+        f"{tuple(r['example']['entry'])} where the projection is {r['example']['projection_entry']}"
+        for r in rows
+    )
+    return Result.passed(
+        Evidence.EXACT,
+        f"{parts}; so no single 3x3 conv layer equals the memorizing projection of these images.",
+        cases=rows,
+    )
