@@ -409,7 +409,7 @@ def check_step_size(
         "proved: gamma < 1/lambda_1 gives 0 <= 1 - gamma lambda < 1 on every nonzero "
         "eigenvalue; the exact contraction condition is gamma < 2/lambda_1, and at "
         "gamma = 2/lambda_1 it fails (factor -1)",
-        f"step bound gamma < {step_bound_factor}/lambda_1",
+        f"not established with the step bound gamma < {step_bound_factor}/lambda_1",
         **data,
     )
 
