@@ -58,14 +58,16 @@ class Certificate:
         )
 
 
-def _axis_value(layer: Conv2d, n_in: int, taps: np.ndarray, prime: int) -> np.ndarray:
-    """``U[i', i] = Σ_p u[p]·[i = i'·t − pad + p·dil]`` mod p (int64)."""
+def _axis_apply(layer: Conv2d, taps: np.ndarray, mat: np.ndarray, prime: int) -> np.ndarray:
+    """``U @ mat`` mod p for ``U[i', i] = Σ_p u[p]·[i = i'·t − pad + p·dil]``, in O(k·n²):
+    the band is applied as ``k`` shifted row slices instead of a dense product."""
+    n_in = mat.shape[0]
     n_out = layer.out_len(n_in)
-    u = np.zeros((n_out, n_in), dtype=np.int64)
+    out = np.zeros((n_out, mat.shape[1]), dtype=np.int64)
     for p in range(layer.kernel):
         io, ii = taps_1d(n_in, n_out, p, layer.stride, layer.pad, layer.dilation)
-        u[io, ii] = (u[io, ii] + taps[p]) % prime
-    return u
+        out[io] = (out[io] + taps[p] * mat[ii]) % prime
+    return out
 
 
 def _matmul_mod(a: np.ndarray, b: np.ndarray, prime: int) -> np.ndarray:
@@ -93,15 +95,11 @@ def _kronecker_values(net: Network, rng: np.random.Generator, prime: int):  # ty
             u = rng.integers(1, prime, layer.kernel, dtype=np.int64)
             v = rng.integers(1, prime, layer.kernel, dtype=np.int64)
             ch = _matmul_mod(a, ch, prime)
-            rows = _matmul_mod(_axis_value(layer, h_in, u, prime), rows, prime)
-            cols = _matmul_mod(_axis_value(layer, w_in, v, prime), cols, prime)
+            rows = _axis_apply(layer, u, rows, prime)
+            cols = _axis_apply(layer, v, cols, prime)
         else:  # upsampling: identity on channels, 0/1 along each axis
-            up_r = np.zeros((h_in * layer.scale, h_in), dtype=np.int64)
-            up_r[np.arange(h_in * layer.scale), np.arange(h_in * layer.scale) // layer.scale] = 1
-            up_c = np.zeros((w_in * layer.scale, w_in), dtype=np.int64)
-            up_c[np.arange(w_in * layer.scale), np.arange(w_in * layer.scale) // layer.scale] = 1
-            rows = _matmul_mod(up_r, rows, prime)
-            cols = _matmul_mod(up_c, cols, prime)
+            rows = rows[np.arange(h_in * layer.scale) // layer.scale]
+            cols = cols[np.arange(w_in * layer.scale) // layer.scale]
         shape = layer.out_shape(shape)
     return ch, rows, cols
 

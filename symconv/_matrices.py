@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from ._errors import SymconvError
 from ._layers import Conv2d, Layer, Network, Residual, Shape, Upsample
@@ -42,6 +44,7 @@ __all__ = [
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+@lru_cache(maxsize=4096)
 def taps_1d(n_in: int, n_out: int, p: int, stride: int, pad: int, dil: int) -> tuple:
     """Pairs ``(i_out, i_in)`` with ``i_in = i_out·stride − pad + p·dil`` inside the image."""
     i_out = np.arange(n_out)
@@ -106,12 +109,16 @@ def conv_matrix(weight: np.ndarray, in_shape: Shape, layer: Conv2d | None = None
     expect = (layer.out_channels, layer.in_channels, layer.kernel, layer.kernel)
     if weight.shape != expect:
         raise SymconvError("weight.shape", weight.shape, f"layer expects {expect}")
+    import scipy.sparse as sp
+
     r, c, wi = conv_entries(layer, tuple(in_shape))
     return sp.csr_matrix((weight.reshape(-1)[wi], (r, c)), shape=_shape_of(layer, in_shape))
 
 
 def upsample_matrix(in_shape: Shape, scale: int, dtype: Any = np.float64) -> sp.csr_matrix:
     """The 0/1 matrix of nearest-neighbour upsampling (the paper's Algorithm 2, unpadded)."""
+    import scipy.sparse as sp
+
     layer = Upsample(scale)
     r, c = upsample_entries(layer, tuple(in_shape))
     c_, h, w = in_shape
@@ -150,6 +157,8 @@ def _apply(
     mod: int | None,
 ) -> tuple[sp.csr_matrix, Shape, int]:
     """Left-multiply ``mat`` by the layers' matrices in turn (reducing mod ``mod``)."""
+    import scipy.sparse as sp
+
     for layer in layers:
         if isinstance(layer, Conv2d):
             r, c, wi = conv_entries(layer, shape)
@@ -175,6 +184,8 @@ def network_matrix(net: Network, weights: list[np.ndarray]) -> sp.csr_matrix:
     n_conv = len(_conv_layers(net.layers))
     if len(weights) != n_conv:
         raise SymconvError("weights", len(weights), f"network has {n_conv} conv layers")
+    import scipy.sparse as sp
+
     eye = sp.identity(net.in_dim, dtype=np.float64, format="csr")
     mat, _, _ = _apply(net.layers, net.in_shape, list(weights), 0, eye, np.float64, None)
     return mat.tocsr()
@@ -187,6 +198,8 @@ def network_matrix_mod(net: Network, weights: list[np.ndarray], prime: int) -> s
     """
     if prime >= 2**26:
         raise SymconvError("prime", prime, "must be below 2**26 for exact int64 arithmetic")
+    import scipy.sparse as sp
+
     ws = [np.asarray(w, dtype=np.int64) % prime for w in weights]
     eye = sp.identity(net.in_dim, dtype=np.int64, format="csr")
     mat, _, _ = _apply(net.layers, net.in_shape, ws, 0, eye, np.int64, prime)

@@ -19,9 +19,12 @@ networks use a sparse boolean product instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from ._layers import Conv2d, Layer, Network, Residual, Shape, Upsample
 from ._matrices import conv_entries, taps_1d, upsample_entries
@@ -50,9 +53,17 @@ def axis_pattern(layer: Conv2d | Upsample, n_in: int) -> np.ndarray:
     return t
 
 
-def _bool_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    # integer BLAS-free product is exact; float32 would be too but counts can grow
-    return (a.astype(np.float32) @ b.astype(np.float32)) > 0
+def _axis_apply(layer: Conv2d | Upsample, mat: np.ndarray) -> np.ndarray:
+    """``axis_pattern(layer) @ mat`` in the boolean semiring, as k shifted row slices."""
+    n_in = mat.shape[0]
+    if isinstance(layer, Upsample):
+        return mat[np.arange(n_in * layer.scale) // layer.scale]
+    n_out = layer.out_len(n_in)
+    out = np.zeros((n_out, mat.shape[1]), dtype=bool)
+    for p in range(layer.kernel):
+        io, ii = taps_1d(n_in, n_out, p, layer.stride, layer.pad, layer.dilation)
+        out[io] |= mat[ii]
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,19 +123,17 @@ def factored_pattern(net: Network) -> FactoredPattern | None:
     for layer in net.layers:
         if isinstance(layer, Residual):
             return None
-        _, h_in, w_in = shape
-        if isinstance(layer, Conv2d):
-            layer_ch = np.ones((layer.out_channels, layer.in_channels), dtype=bool)
-        else:
-            layer_ch = np.eye(shape[0], dtype=bool)
-        ch = _bool_matmul(layer_ch, ch)
-        rows = _bool_matmul(axis_pattern(layer, h_in), rows)
-        cols = _bool_matmul(axis_pattern(layer, w_in), cols)
+        if isinstance(layer, Conv2d):  # every output channel sees every input channel
+            ch = np.repeat(ch.any(axis=0, keepdims=True), layer.out_channels, axis=0)
+        rows = _axis_apply(layer, rows)
+        cols = _axis_apply(layer, cols)
         shape = layer.out_shape(shape)
     return FactoredPattern(ch, rows, cols)
 
 
 def _sparse_pattern(layers: tuple[Layer, ...], shape: Shape, mat: sp.csr_matrix) -> tuple:
+    import scipy.sparse as sp
+
     for layer in layers:
         if isinstance(layer, Conv2d):
             r, c, _ = conv_entries(layer, shape)
@@ -161,6 +170,8 @@ def network_pattern(net: Network, *, structured: bool = True) -> np.ndarray:
         f = factored_pattern(net)
         if f is not None:
             return f.dense()
+    import scipy.sparse as sp
+
     eye = sp.identity(net.in_dim, dtype=np.float32, format="csr")
     mat, _ = _sparse_pattern(net.layers, net.in_shape, eye)
     return mat.toarray() > 0
