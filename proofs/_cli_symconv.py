@@ -1,7 +1,276 @@
-"""``verify masks | depth | matrix``: forced zeros, least depths, layer matrices."""
+"""``verify masks | depth | matrix | audit``: forced zeros, least depths, layer matrices.
+
+These commands import only numpy and symconv (no sympy, z3 or torch), so they answer fast.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import TextIO
+
+from ._errors import UsageError
+
+#: Largest dense d×d output (entries) these commands print.
+MAX_DENSE_ENTRIES = 2**26
+
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
-    pass
+    p = sub.add_parser("masks", help="forced-zero pattern of L conv layers on s×s images")
+    p.add_argument("--size", required=True, help="image size s (s×s images)")
+    p.add_argument("--depth", required=True, help="number of conv layers L")
+    p.add_argument("--kernel", default="3", help="odd kernel size k (default 3)")
+    p.add_argument("--filters", default="1", help="filters F in the hidden layers (default 1)")
+    p.add_argument("--pixels", default=None, help="output pixels to show, e.g. '0,0;2,3'")
+    p.add_argument("--show-mask", action="store_true", help="print the d×d mask even if large")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--png", default=None, help="write the d×d mask as a PNG image")
+    p.set_defaults(handler=_masks)
+
+    p = sub.add_parser("depth", help="least depth with no forced zero (Theorem 4)")
+    p.add_argument("--size", required=True, help="image size S or a range A..B")
+    p.add_argument("--kernel", default="3", help="odd kernel size k (default 3)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_depth)
+
+    p = sub.add_parser("matrix", help="one conv layer's matrix (Appendix D)")
+    p.add_argument("--size", required=True, help="image size s")
+    p.add_argument("--kernel", default="3", help="kernel size k (default 3)")
+    p.add_argument("--stride", default="1", help="stride (default 1)")
+    p.add_argument("--symbolic", action="store_true", help="entries named A1..A{k²}")
+    p.add_argument("--seed", default="0", help="seed of the random numeric weights")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_matrix)
+
+    p = sub.add_parser("audit", help="Tables 1–2: printed vs recomputed bounds and params")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_audit)
+
+
+def _int(name: str, text: str, *, minimum: int = 1) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise UsageError(name, text, "must be an integer") from None
+    if value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise UsageError(name, text, f"must be {kind}")
+    return value
+
+
+def _odd_kernel(text: str) -> int:
+    k = _int("--kernel", text)
+    if k % 2 == 0:
+        raise UsageError("--kernel", text, "must be odd: 'same' padding (k-1)/2 needs it")
+    return k
+
+
+def _check_dense(size: int, argument: str = "--size") -> None:
+    if size**4 > MAX_DENSE_ENTRIES:
+        raise UsageError(
+            argument,
+            size,
+            f"the dense {size * size}×{size * size} output would not fit "
+            f"(limit {MAX_DENSE_ENTRIES} entries, s ≤ 90)",
+        )
+
+
+def _pixels(text: str | None, size: int) -> list[tuple[int, int]]:
+    if text is None:
+        return sorted({(0, 0), (size // 2, size // 2)})
+    out = []
+    for part in text.split(";"):
+        m = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*", part)
+        if not m or int(m[1]) >= size or int(m[2]) >= size:
+            raise UsageError("--pixels", text, f"expected 'row,col;...' with 0 ≤ row, col < {size}")
+        out.append((int(m[1]), int(m[2])))
+    return out
+
+
+def _mask_rows(mask) -> list[str]:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    raw = (mask.astype(np.uint8) + ord("0")).tobytes()
+    n = mask.shape[1]
+    return [raw[i : i + n].decode("ascii") for i in range(0, len(raw), n)]
+
+
+def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    from symconv import certify, conv_stack, factored_pattern, min_full_depth
+
+    size = _int("--size", args.size)
+    depth = _int("--depth", args.depth, minimum=0)
+    kernel = _odd_kernel(args.kernel)
+    filters = _int("--filters", args.filters)
+    _check_dense(size)
+    pixels = _pixels(args.pixels, size)
+    net = conv_stack(size, depth, kernel=kernel, filters=filters)
+    pat = factored_pattern(net)
+    assert pat is not None
+    cert = certify(net)
+    mask = pat.dense()
+    need = min_full_depth(size, kernel)
+    d = size * size
+    if args.png:
+        from symconv._png import write_png
+
+        write_png(args.png, mask, scale=max(1, 512 // d))
+    if args.json:
+        obj = {
+            "size": size,
+            "depth": depth,
+            "kernel": kernel,
+            "filters": filters,
+            "forced_zeros": pat.forced_zeros,
+            "full_support": pat.full,
+            "min_depth": need,
+            "certified": cert.certified,
+            "certificate": cert.describe(),
+            "mask": _mask_rows(mask),
+        }
+        json.dump(obj, out)
+        out.write("\n")
+        return 0
+    print(
+        f"{depth} layer(s) of {kernel}×{kernel} filters, {filters} filter(s) per hidden layer, "
+        f"on {size}×{size} images: a {d}×{d} matrix",
+        file=out,
+    )
+    print(
+        f"forced zeros: {pat.forced_zeros} of {d * d} entries; full support: "
+        f"{'yes' if pat.full else 'no'} (least depth without forced zeros: {need})",
+        file=out,
+    )
+    print(f"certificate: {cert.describe()}", file=out)
+    for i, j in pixels:
+        row = mask[i * size + j].reshape(size, size)
+        print(
+            f"\noutput pixel ({i},{j}) sees input pixels (# = reached, . = forced zero):", file=out
+        )
+        for r in range(size):
+            print("  " + " ".join("#" if v else "." for v in row[r]), file=out)
+    if d <= 64 or args.show_mask:
+        print(f"\n{d}×{d} mask (row = output pixel, column = input pixel, row-major):", file=out)
+        for line in _mask_rows(mask):
+            print("  " + line.replace("1", "#").replace("0", "."), file=out)
+    else:
+        print(f"\n(the {d}×{d} mask: --show-mask prints it, --json or --png write it)", file=out)
+    if args.png:
+        print(f"mask written to {args.png}", file=out)
+    return 0
+
+
+def _size_range(text: str) -> list[int]:
+    m = re.fullmatch(r"\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", text)
+    if not m:
+        raise UsageError("--size", text, "expected S or a range A..B")
+    a = int(m[1])
+    b = int(m[2]) if m[2] is not None else a
+    if a < 1 or b < a:
+        raise UsageError("--size", text, "sizes must be positive and A ≤ B")
+    if b - a > 100_000 or b > 1_000_000:
+        raise UsageError("--size", text, "range too large (at most 100000 sizes, S ≤ 1000000)")
+    return list(range(a, b + 1))
+
+
+def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    from symconv import depth_bound, min_full_depth
+
+    kernel = _odd_kernel(args.kernel)
+    rows = [
+        {
+            "size": s,
+            "kernel": kernel,
+            "min_depth": min_full_depth(s, kernel),
+            "bound": depth_bound(s, kernel),
+        }
+        for s in _size_range(args.size)
+    ]
+    if args.json:
+        json.dump(rows, out)
+        out.write("\n")
+        return 0
+    print("size  kernel  min_depth  bound", file=out)
+    for r in rows:
+        print(
+            f"{r['size']:>4}  {r['kernel']:>6}  {r['min_depth']!s:>9}  {r['bound']!s:>5}", file=out
+        )
+    agree = all(r["min_depth"] == r["bound"] for r in rows)
+    print(
+        "min_depth is computed from the layers' structure; bound is ⌈(s−1)/((k−1)/2)⌉ "
+        f"(Theorem 4: s−1 for k = 3). They agree on every size: {'yes' if agree else 'NO'}",
+        file=out,
+    )
+    return 0
+
+
+def _matrix(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from symconv import Conv2d, conv_entries
+
+    size = _int("--size", args.size)
+    kernel = _int("--kernel", args.kernel)
+    stride = _int("--stride", args.stride)
+    seed = _int("--seed", args.seed, minimum=0)
+    _check_dense(size)
+    padding = (kernel - 1) // 2  # 'same' for odd kernels; floor((k-1)/2) for even ones
+    layer = Conv2d(1, 1, kernel, stride=stride, padding=padding)
+    shape = (1, size, size)
+    _, h2, w2 = layer.out_shape(shape)
+    rows, cols, widx = conv_entries(layer, shape)
+    n_out, n_in = h2 * w2, size * size
+    if args.symbolic:
+        names = np.array([f"A{i + 1}" for i in range(kernel * kernel)], dtype=object)
+        table = np.full((n_out, n_in), "0", dtype=object)
+        table[rows, cols] = names[widx]
+    else:
+        w = np.random.default_rng(seed).standard_normal(kernel * kernel)
+        vals = np.zeros((n_out, n_in))
+        vals[rows, cols] = w[widx]
+        table = np.vectorize(lambda v: "0" if v == 0 else f"{v:.4f}", otypes=[object])(vals)
+    entries = table.tolist()
+    if args.json:
+        json.dump(
+            {"size": size, "kernel": kernel, "stride": stride, "padding": padding, "rows": entries},
+            out,
+        )
+        out.write("\n")
+        return 0
+    print(
+        f"{kernel}×{kernel} filter, stride {stride}, padding {padding}, on {size}×{size} "
+        f"images: a {n_out}×{n_in} matrix (row = output pixel, column = input pixel)",
+        file=out,
+    )
+    if n_in > 100 and not args.json:
+        print("(more than 100 columns: use --json for the entries)", file=out)
+        return 0
+    width = max(len(e) for row in entries for e in row)
+    for row in entries:
+        print("  " + " ".join(e.rjust(width) for e in row), file=out)
+    return 0
+
+
+def _audit(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    from dataclasses import asdict
+
+    from .tables import audit_tables
+
+    rows = audit_tables()
+    if args.json:
+        json.dump({"rows": [asdict(r) for r in rows]}, out, indent=1)
+        out.write("\n")
+        return 0
+    print(
+        "table row  size  n  F    layers  params(printed)  params(stated arch)  "
+        "bound(printed)  ⌈s⁴/9⌉  note",
+        file=out,
+    )
+    for r in rows:
+        print(
+            f"{r.table:>5} {r.row:>3}  {r.size:>4} {r.train_examples:>2} {r.filters:>3}  "
+            f"{r.layers_printed:>6}  {r.params_printed:>15}  {r.params:>19}  "
+            f"{r.bound_printed:>14}  {r.bound:>7}  {r.note or 'consistent'}",
+            file=out,
+        )
+    return 0

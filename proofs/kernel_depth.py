@@ -87,7 +87,8 @@ def downsampling_net(size: int, depth: int):  # type: ignore[no-untyped-def]
     """Stride-2 3×3 conv (s → s/2), ``depth`` 3×3 layers at s/2, nearest upsampling ×2."""
     from symconv import Conv2d, Network, Upsample
 
-    layers = (Conv2d(1, 1, 3, stride=2),) + tuple(Conv2d() for _ in range(depth)) + (Upsample(2),)
+    convs = tuple(Conv2d() for _ in range(depth))
+    layers = (Conv2d(1, 1, 3, stride=2), *convs, Upsample(2))
     return Network((1, size, size), layers)
 
 

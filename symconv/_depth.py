@@ -110,8 +110,19 @@ def min_full_depth(
     check_positive_int("size", size)
     check_positive_int("filters", filters)
     layer = Conv2d(1, 1, kernel, dilation=dilation)  # validates the kernel
-    b = axis_pattern(layer, size)
-    maps = _interval_maps(b)
+    if dilation == 1:
+        # taps are consecutive: row i' of the 1D pattern is the interval
+        # [i' − pad, i' − pad + k − 1] clipped to the image, read off without the dense band
+        i = np.arange(size)
+        maps = (
+            np.clip(i - layer.pad, 0, size - 1),
+            np.clip(i - layer.pad + kernel - 1, 0, size - 1),
+        )
+    else:
+        maps = None
+    b = axis_pattern(layer, size) if maps is None else None
+    if maps is None:
+        maps = _interval_maps(b)
     if maps is not None:
         lo, hi = maps
         a = _steps(lo, size - 1, 0)
@@ -119,6 +130,7 @@ def min_full_depth(
         if a is None or c is None:
             return None
         return max(1, a, c)
+    assert b is not None
     limit = max_depth if max_depth is not None else 4 * size
     power = b.copy()
     for depth in range(1, limit + 1):
