@@ -198,7 +198,8 @@ def _image(size: int, rng: np.random.Generator) -> list[list[int]]:
 
 def _gd_iterates(p: Matrix, x: list[Fraction], steps: int) -> tuple[list[list[Fraction]], Fraction]:
     """Exact gradient descent on ½‖P w − x‖² from w = 0, step η = 1/‖P‖_F² (< 2/λ_max)."""
-    eta = 1 / sum((v * v for row in p for v in row), Fraction(0))
+    frob = sum((v * v for row in p for v in row), Fraction(0))
+    eta = 1 / frob if frob else Fraction(1)  # P = 0 only for the zero image
     pt = _transpose(p)
     w = [Fraction(0)] * len(pt)
     out = [w]

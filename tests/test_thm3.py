@@ -1,0 +1,113 @@
+"""Tests for proofs.thm3: Theorem 3 (single-filter convolution learns a rank-s² operator)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proofs import _registry
+from proofs._result import Evidence, Status
+from proofs.thm3 import (
+    check_exceptional_image,
+    check_rank,
+    check_torch,
+    learned_filter,
+    operator,
+    patch_matrix,
+)
+
+
+@pytest.mark.parametrize("check_id", ["thm3.rank", "thm3.exceptional-image", "thm3.torch"])
+def test_registered_with_texts(check_id: str) -> None:
+    check = _registry.get(check_id)
+    assert check.title and check.statement and check.method
+    assert check.reference.startswith("Theorem 3")
+
+
+def test_rank_passes_on_the_paper_claim() -> None:
+    outcome = _registry.run(_registry.get("thm3.rank"), quick=True)
+    assert outcome.result.status == Status.PASS, outcome.result.detail
+    assert outcome.result.evidence == Evidence.EXACT
+    cases = outcome.result.data["cases"]
+    assert {(c["size"], c["kernel"]) for c in cases} >= {(2, 5)}  # the paper's example
+    assert all(c["rank"] == c["size"] ** 2 for c in cases)
+
+
+def test_rank_fails_on_the_memorization_claim() -> None:
+    result = check_rank(quick=True, cases=((2, 5),), claimed_rank=lambda s: 1)
+    assert result.status == Status.FAIL
+    cex = result.data["counterexample"]
+    assert (cex["size"], cex["kernel"], cex["rank"], cex["claimed_rank"]) == (2, 5, 4, 1)
+    assert cex["failed"] == ["rank_ok"]
+
+
+def test_rank_reports_the_zero_image_as_a_counterexample() -> None:
+    result = check_rank(cases=((2, 3),), images={(2, 3): [[0, 0], [0, 0]]})
+    assert result.status == Status.FAIL
+    assert result.data["counterexample"]["rank"] == 0
+
+
+def test_paper_example_k5_s2_min_norm_filter() -> None:
+    img = [[1, 2], [3, 4]]
+    w = learned_filter(img, 5)
+    p = patch_matrix(img, 5)
+    assert len(w) == 25 and len(p) == 4  # 25 parameters, 4 dimensions
+    x = [Fraction(v) for row in img for v in row]
+    assert [sum(a * b for a, b in zip(r, w, strict=True)) for r in p] == x
+    # w is P^T y for some y: agrees with numpy's pseudo-inverse
+    pf = np.array([[float(v) for v in r] for r in p])
+    assert np.allclose([float(v) for v in w], np.linalg.pinv(pf) @ np.array(x, dtype=float))
+    # the identity filter also solves P w = x but has larger norm
+    assert sum(v * v for v in w) < 1
+
+
+@pytest.mark.parametrize(("s", "k"), [(3, 3), (4, 3)], ids=["s3-k3", "s4-k3"])
+def test_few_parameters_learn_the_identity(s: int, k: int) -> None:
+    result = check_rank(cases=((s, k),), seed=3)
+    assert result.status == Status.PASS
+    assert result.data["cases"][0]["identity_filter"] is True
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(-5, 5), min_size=4, max_size=4).filter(any),
+    st.sampled_from([3, 5]),
+)
+def test_learned_operator_reproduces_its_image(flat: list[int], k: int) -> None:
+    img = [flat[:2], flat[2:]]
+    a = operator(learned_filter(img, k), 2, k)
+    x = [Fraction(v) for v in flat]
+    assert [sum(p * q for p, q in zip(row, x, strict=True)) for row in a] == x
+
+
+def test_exceptional_image_found_for_s3_k5() -> None:
+    result = check_exceptional_image()
+    assert result.status == Status.PASS, result.detail
+    assert Fraction(result.data["det_positive"]) > 0 > Fraction(result.data["det_negative"])
+    lo, hi = (Fraction(t) for t in result.data["t_interval"])
+    assert 0 < lo < hi < 1
+
+
+@pytest.mark.parametrize(("s", "k"), [(2, 3), (4, 3)], ids=["s2-k3-no-sign-change", "s4-k3"])
+def test_exceptional_image_fails_where_no_certificate(s: int, k: int) -> None:
+    result = check_exceptional_image(size=s, kernel=k)
+    assert result.status == Status.FAIL
+
+
+def test_torch_converges_to_min_norm_filter() -> None:
+    pytest.importorskip("torch")
+    result = check_torch()
+    assert result.status == Status.PASS, result.detail
+    assert all(c["max_abs_diff_to_claimed_limit"] < 1e-8 for c in result.data["cases"])
+    assert all(c["rank"] == c["size"] ** 2 for c in result.data["cases"])
+
+
+def test_torch_fails_when_claiming_the_identity_filter() -> None:
+    pytest.importorskip("torch")
+    result = check_torch(limit="identity")
+    assert result.status == Status.FAIL
+    assert result.data["counterexample"]["max_abs_diff_to_claimed_limit"] > 0.1
