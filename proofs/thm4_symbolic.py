@@ -73,7 +73,6 @@ def full_support_witness(
 
     net = conv_stack(size, depth, filters=filters)
     rng = np.random.default_rng(seed)
-    n = size * size
     always_zero: set[tuple[int, int]] | None = None
     for _ in range(tries):
         ws = [
@@ -85,7 +84,7 @@ def full_support_witness(
         if not zeros:
             return ws, []
         always_zero = zeros if always_zero is None else always_zero & zeros
-    return None, sorted(always_zero or set())[:n]
+    return None, sorted(always_zero or set())
 
 
 def _named(size: int, i: int, j: int) -> str:
