@@ -119,7 +119,7 @@ def test_matrix_stride_shape() -> None:
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(argv: list[str], needle: str) -> None:
-    code, out, err = run(*argv)
+    code, _out, err = run(*argv)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("verify: error:")
     assert needle in err
