@@ -114,7 +114,7 @@ def run_experiment(
     progress: bool = False,
     log: TextIO | None = None,
 ) -> dict[str, Any]:
-    """Run experiment ``name``; returns ``{"experiment": name, "rows": [...], "figures": [...]}``."""
+    """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``."""
     exp = get_experiment(name)
     cfg = RunConfig(
         quick=quick,
