@@ -1,0 +1,230 @@
+"""Images for the experiments: bundled photographs, user folders, CIFAR-10 batches, and the
+paper's synthetic inputs.
+
+The paper trains on CIFAR-10 images (32×32 colour). Nothing may be downloaded at run time,
+so the default set is the photographs that ship inside scikit-image (``skimage.data``),
+centre-cropped to a square and resized to ``size × size`` with anti-aliasing, in a fixed
+order chosen to be close to CIFAR-10's classes first (cat, horse, motorcycle for
+"automobile", rocket for "airplane", ...), then other photographs, then the 25×25 faces of
+``skimage.data.lfw_subset`` as a large pool of held-out images.
+
+Users may pass ``source``: a folder of PNG/JPEG images (sorted by file name) or a CIFAR-10
+binary batch file (``data_batch_1.bin``: records of 1 label byte followed by 3072 bytes, the
+R, G and B planes of a 32×32 image). The batch file is read as plain bytes with
+``numpy.frombuffer``; no user file is ever unpickled.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ._experiment import ExperimentError
+
+__all__ = [
+    "BUNDLED",
+    "gaussian_images",
+    "load_images",
+    "orthogonal_squares",
+    "square_images",
+]
+
+#: scikit-image sample images in the default order: (name in skimage.data, what it shows).
+#: Those closest to a CIFAR-10 class come first; all ship with the scikit-image wheel.
+BUNDLED: tuple[tuple[str, str], ...] = (
+    ("chelsea", "cat"),
+    ("horse", "horse (binary silhouette)"),
+    ("stereo_motorcycle", "motorcycle (CIFAR 'automobile')"),
+    ("rocket", "rocket (CIFAR 'airplane')"),
+    ("astronaut", "person"),
+    ("coffee", "coffee cup"),
+    ("camera", "cameraman (grey)"),
+    ("coins", "coins (grey)"),
+    ("clock", "clock (grey)"),
+    ("immunohistochemistry", "microscopy"),
+    ("hubble_deep_field", "galaxies"),
+    ("retina", "retina"),
+    ("colorwheel", "colour wheel"),
+    ("moon", "moon surface (grey)"),
+    ("brick", "brick wall (grey)"),
+    ("grass", "grass (grey)"),
+    ("gravel", "gravel (grey)"),
+    ("cell", "cell (grey)"),
+    ("microaneurysms", "retina detail (grey)"),
+    ("page", "text page (grey)"),
+)
+
+_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
+_CIFAR_RECORD = 1 + 3 * 32 * 32
+
+
+def _to_rgb_float(img: np.ndarray) -> np.ndarray:
+    """Any skimage/pillow array (bool, grey, RGB, RGBA; int or float) as float RGB in [0, 1]."""
+    a = np.asarray(img)
+    if a.dtype == bool:
+        a = a.astype(np.float64)
+    elif np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.float64) / float(np.iinfo(a.dtype).max)
+    else:
+        a = a.astype(np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        if lo < 0.0 or hi > 1.0:
+            a = (a - lo) / (hi - lo if hi > lo else 1.0)
+    if a.ndim == 2:
+        a = np.stack([a, a, a], axis=-1)
+    if a.shape[-1] == 4:
+        a = a[..., :3]
+    return np.clip(a, 0.0, 1.0)
+
+
+def _square_resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop to a square, resize to ``size × size`` (anti-aliased); returns (3, s, s)."""
+    from skimage.transform import resize
+
+    h, w = rgb.shape[:2]
+    m = min(h, w)
+    top, left = (h - m) // 2, (w - m) // 2
+    crop = rgb[top : top + m, left : left + m]
+    out = resize(crop, (size, size), order=1, anti_aliasing=m > size, mode="reflect")
+    return np.clip(out, 0.0, 1.0).transpose(2, 0, 1)
+
+
+@lru_cache(maxsize=32)
+def _bundled(size: int) -> np.ndarray:
+    """All bundled photographs (then the LFW faces) at ``size``: (N, 3, size, size) float32."""
+    import skimage.data as sd
+
+    imgs = []
+    for name, _ in BUNDLED:
+        try:
+            raw = getattr(sd, name)()
+        except Exception:
+            continue
+        if isinstance(raw, tuple):  # stereo_motorcycle: (left, right, disparity)
+            raw = raw[0]
+        imgs.append(_square_resize(_to_rgb_float(raw), size))
+    try:
+        faces = sd.lfw_subset()
+    except Exception:
+        faces = np.zeros((0, 25, 25))
+    for face in faces:
+        imgs.append(_square_resize(_to_rgb_float(face), size))
+    return np.stack(imgs).astype(np.float32)
+
+
+def _folder(path: Path, size: int) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in _EXTENSIONS)
+    if not files:
+        raise ExperimentError("--images", str(path), "folder holds no PNG/JPEG images")
+    imgs = []
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                arr = np.asarray(im.convert("RGB"))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
+        imgs.append(_square_resize(_to_rgb_float(arr), size))
+    return np.stack(imgs).astype(np.float32)
+
+
+def _cifar_bin(path: Path, size: int) -> np.ndarray:
+    raw = path.read_bytes()
+    if len(raw) == 0 or len(raw) % _CIFAR_RECORD:
+        raise ExperimentError(
+            "--images",
+            str(path),
+            f"not a CIFAR-10 binary batch: {len(raw)} bytes is not a positive multiple "
+            f"of {_CIFAR_RECORD} (1 label byte + 3072 pixel bytes per record)",
+        )
+    rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
+    labels = rec[:, 0]
+    if labels.max() > 9:
+        raise ExperimentError(
+            "--images", str(path), f"not a CIFAR-10 binary batch: label byte {labels.max()} > 9"
+        )
+    imgs = rec[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
+    if size != 32:
+        imgs = np.stack([_square_resize(im.transpose(1, 2, 0), size) for im in imgs])
+    # one image per class first (the paper's "one from each class"), then the rest in order
+    first = [int(np.flatnonzero(labels == c)[0]) for c in range(10) if (labels == c).any()]
+    rest = [i for i in range(len(imgs)) if i not in set(first)]
+    return imgs[first + rest].astype(np.float32)
+
+
+def load_images(
+    n: int, *, size: int = 32, source: str | Path | None = None, seed: int = 0
+) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+    """``n`` images as a float32 tensor ``(n, 3, size, size)`` in [0, 1], in a fixed order.
+
+    ``source=None``: the bundled scikit-image photographs (see :data:`BUNDLED`).
+    ``source`` a folder: its PNG/JPEG files sorted by name. ``source`` a file: a CIFAR-10
+    binary batch; one image of each class comes first. ``seed`` only matters for sources
+    with more images than the fixed order needs: ``seed = 0`` takes the first ``n``, other
+    seeds a seeded random choice (still deterministic).
+    """
+    import torch
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ExperimentError("n", n, "must be a positive integer")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ExperimentError("size", size, "must be a positive integer")
+    if source is None:
+        pool = _bundled(size)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise ExperimentError("--images", str(source), "no such file or folder")
+        pool = _folder(path, size) if path.is_dir() else _cifar_bin(path, size)
+    if n > len(pool):
+        raise ExperimentError(
+            "n", n, f"only {len(pool)} images available from {source or 'the bundled set'}"
+        )
+    idx = (
+        np.arange(n)
+        if seed == 0
+        else np.sort(np.random.default_rng(seed).choice(len(pool), n, replace=False))
+    )
+    return torch.from_numpy(np.ascontiguousarray(pool[idx]))
+
+
+def square_images(
+    n: int, *, size: int = 32, channels: int = 3, seed: int = 0, color: bool = False
+) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+    """Random-sized squares on black (Figures 1 and 6's test inputs): side 1..size, random
+    position; white, or a random colour with ``color=True``."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    out = np.zeros((n, channels, size, size), dtype=np.float32)
+    for i in range(n):
+        side = int(rng.integers(1, size + 1))
+        top, left = (int(rng.integers(0, size - side + 1)) for _ in range(2))
+        value = rng.uniform(0.2, 1.0, size=(channels, 1, 1)) if color else 1.0
+        out[i, :, top : top + side, left : left + side] = value
+    return torch.from_numpy(out)
+
+
+def gaussian_images(n: int, *, size: int = 32, channels: int = 3, seed: int = 0) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+    """Standard Gaussian images (the test inputs of Figures 2-8)."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn((n, channels, size, size), generator=gen)
+
+
+def orthogonal_squares(
+    size: int = 2, *, channels: int = 1, side: int | None = None
+) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+    """Figure 5's two orthogonal training images: a white square in the upper-left corner
+    and one in the lower-right corner (side ``size // 2`` by default: one pixel at 2×2)."""
+    import torch
+
+    s = side if side is not None else max(1, size // 2)
+    out = torch.zeros((2, channels, size, size))
+    out[0, :, :s, :s] = 1.0
+    out[1, :, size - s :, size - s :] = 1.0
+    return out
