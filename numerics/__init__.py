@@ -13,6 +13,7 @@ from ._experiment import (
     print_result,
     run_experiment,
 )
+from .report import write_report
 
 __all__ = [
     "EXPERIMENT_MODULES",
@@ -23,4 +24,5 @@ __all__ = [
     "list_experiments",
     "print_result",
     "run_experiment",
+    "write_report",
 ]

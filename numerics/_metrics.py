@@ -7,12 +7,20 @@ this over many inputs ``y = f(z)``:
 * ``nearest`` — ``min_i ‖y − x_i‖ / ‖x_i‖``: relative distance to the nearest training image;
 * ``span`` — ``‖y − P y‖ / ‖y‖`` with ``P`` the projection onto span(x_1..x_n): relative
   distance to the span (Theorem 1's "memorization": outputs in the span);
-* ``landed`` — the fraction of outputs with ``nearest ≤ LAND_TOL`` (an output "lands on an
-  individual training image"); ``LAND_TOL = 0.1`` means within 10 % of that image's norm,
-  far below the distance between two different photographs (typically 40-100 %);
+* ``ray`` — ``min_i min_{a ≥ 0} ‖y − a x_i‖ / ‖y‖``: relative distance to the nearest
+  *positive multiple* of a training image. Bias-free leaky-ReLU nets are positively
+  homogeneous (``f(a z) = a f(z)``), so an output can only match a training image up to
+  scale, and the paper's displays rescale images anyway; ``ray ≈ span`` means "one training
+  image", ``ray ≫ span`` "a combination of training images";
+* ``landed`` — the fraction of outputs with ``ray ≤ LAND_TOL`` (an output "lands on an
+  individual training image", up to a positive scale); ``LAND_TOL = 0.1`` means within 10 %
+  of the output's norm, an angle under 6°, far below the distance between two different
+  photographs (typically 40-100 %). ``landed_exact`` asks ``nearest ≤ LAND_TOL`` (no
+  rescaling);
 * iterating ``z, f(z), f(f(z)), …`` ``ITERATE`` times: the fraction whose last iterate lands
-  on a training image and has stopped moving (``‖f^k − f^{k−1}‖ ≤ 1e-3 ‖f^k‖``): the training
-  images as attracting fixed points.
+  on a training image (``iterated_landed``, up to scale) and the fraction that stopped moving
+  (``iterated_still``: ``‖f^k − f^{k−1}‖ ≤ 1e-3 ‖f^k‖``): the training images as attracting
+  fixed points.
 
 A linear net that memorizes gives ``span ≈ 0`` with ``nearest`` large (a combination); strong
 memorization gives ``nearest ≈ 0``.
@@ -51,23 +59,30 @@ def output_metrics(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> dict[s
     """Per-output distances to the nearest training image and to the span, summarized.
 
     ``outputs`` (m, ...) and ``train`` (n, ...): arrays or tensors, flattened per image.
-    Returns medians of ``nearest`` and ``span``, the fraction ``landed`` (nearest ≤ tol),
-    and ``which``: how many outputs are nearest to each training image.
+    Returns medians of ``nearest``, ``ray`` and ``span``, the fractions ``landed``
+    (ray ≤ tol) and ``landed_exact`` (nearest ≤ tol), and ``which``: how many outputs are
+    closest (by ``ray``) to each training image.
     """
     y, x = _flat(outputs), _flat(train)
     xn = np.linalg.norm(x, axis=1)
     dist = np.linalg.norm(y[:, None, :] - x[None, :, :], axis=2) / np.where(xn > 0, xn, 1.0)
     nearest = dist.min(axis=1)
-    arg = dist.argmin(axis=1)
+    yn = np.linalg.norm(y, axis=1)
+    safe_yn = np.where(yn > 0, yn, 1.0)
+    coef = np.maximum(y @ x.T, 0.0) / np.where(xn > 0, xn**2, 1.0)  # best a >= 0 per pair
+    ray_d = np.linalg.norm(y[:, None, :] - coef[:, :, None] * x[None], axis=2) / safe_yn[:, None]
+    ray = ray_d.min(axis=1)
+    arg = ray_d.argmin(axis=1)
     q, _ = np.linalg.qr(x.T)
     resid = y - (y @ q) @ q.T
-    yn = np.linalg.norm(y, axis=1)
-    span = np.linalg.norm(resid, axis=1) / np.where(yn > 0, yn, 1.0)
+    span = np.linalg.norm(resid, axis=1) / safe_yn
     return {
         "n": len(y),
         "nearest_median": float(np.median(nearest)),
+        "ray_median": float(np.median(ray)),
         "span_median": float(np.median(span)),
-        "landed": float(np.mean(nearest <= tol)),
+        "landed": float(np.mean(ray <= tol)),
+        "landed_exact": float(np.mean(nearest <= tol)),
         "which": [int((arg == i).sum()) for i in range(len(x))],
         "output_norm_median": float(np.median(yn)),
     }
@@ -106,13 +121,9 @@ def memorization_metrics(
     yn = np.linalg.norm(y, axis=1)
     still = finite & (np.linalg.norm(y - yp, axis=1) <= _STILL * np.maximum(yn, 1e-12))
     it = output_metrics(np.where(finite[:, None], y, 0.0), ref, tol=tol)
-    x = _flat(ref)
-    xn = np.linalg.norm(x, axis=1)
-    d = np.linalg.norm(y[:, None, :] - x[None, :, :], axis=2) / np.where(xn > 0, xn, 1.0)
-    on = finite & (np.nan_to_num(d, nan=np.inf).min(axis=1) <= tol)
-    res["iterated_fixed_on_train"] = float(np.mean(still & on))
-    res["iterated_landed"] = float(np.mean(on))
+    res["iterated_landed"] = it["landed"] if finite.all() else float("nan")
     res["iterated_which"] = it["which"]
+    res["iterated_still"] = float(np.mean(still))
     return res
 
 
