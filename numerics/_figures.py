@@ -69,7 +69,8 @@ def grid_figure(
     """One column per ``(label, images (N, C, H, W))``; row ``r`` shows image ``r`` of each.
 
     Typical columns: training images, then input / output pairs for each kind of test input.
-    Images outside [0, 1] are clipped unless ``normalize`` says to min-max scale that column.
+    Images outside [0, 1] are clipped unless ``normalize`` says to min-max scale that column
+    (each image on its own: outputs are shown up to scale, as the paper displays them).
     """
     plt = _plt()
     n_rows = min(max_rows, max(len(imgs) for _, imgs in columns))

@@ -306,7 +306,7 @@ def io_figure(cfg: RunConfig, name: str, row: dict[str, Any], title: str) -> Pat
     for s in ("gaussian", "squares", "held_out"):
         if f"in_{s}" in arr:
             cols += [(f"{s} in", arr[f"in_{s}"]), (f"{s} out", arr[f"out_{s}"])]
-            norm += [s == "gaussian", s == "gaussian"]
+            norm += [s == "gaussian", True]
     if "eigvecs" in arr:
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
@@ -321,14 +321,31 @@ class _Scale:
     iterations: int
     lr: float
     test_count: int
+    small_iterations: int  # the tiny nets of Figures 4-5
 
 
 def scale(cfg: RunConfig) -> _Scale:
     """Quick: 8×8 images, few filters and iterations (seconds on a CPU). Full: the paper's
     32×32 images, 10,000 iterations."""
     if cfg.quick:
-        return _Scale(size=8, d1_filters=16, d2_filters=4, iterations=600, lr=1e-3, test_count=16)
-    return _Scale(size=32, d1_filters=64, d2_filters=64, iterations=10_000, lr=1e-4, test_count=64)
+        return _Scale(
+            size=8,
+            d1_filters=16,
+            d2_filters=4,
+            iterations=600,
+            lr=1e-3,
+            test_count=16,
+            small_iterations=1500,
+        )
+    return _Scale(
+        size=32,
+        d1_filters=64,
+        d2_filters=64,
+        iterations=10_000,
+        lr=1e-4,
+        test_count=64,
+        small_iterations=20_000,
+    )
 
 
 def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:

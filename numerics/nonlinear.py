@@ -59,8 +59,8 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
 
     sc = scale(cfg)
     name = "nonlinear"
-    small_iters = 1500 if cfg.quick else 20_000
-    n_test = 32 if cfg.quick else 256
+    small_iters = sc.small_iterations
+    n_test = 2 * sc.test_count if cfg.quick else 256
 
     def fig4() -> dict[str, Any]:
         return autoencoder_row(
