@@ -44,7 +44,9 @@ Spectra are of the end-to-end matrix, computed exactly in float64 (basis images 
 trained conv model, :func:`numerics._linalg.end_to_end_matrix`) and cross-checked against
 symconv's product of layer matrices (``matrix_check``: the largest entry difference).
 Table 2 trains with the fast matrix-chain form of the net (:mod:`numerics._fastlinear`),
-which computes the same function as the conv model.
+which computes the same function as the conv model: on a CPU the pure-numpy trainer
+(forward, loss, backward and torch's Adam/GD update in numpy; the same trajectory as torch
+on the conv model up to float64 round-off), on a GPU the torch module with the tree product.
 """
 
 from __future__ import annotations
@@ -234,6 +236,31 @@ def _train(model, x, *, depth: int, cap: int, progress: Any) -> tuple[float, int
     return loss_v, it, name
 
 
+def _train_numpy(  # type: ignore[no-untyped-def]
+    net, weights: list[np.ndarray], x, *, depth: int, cap: int, progress: Any
+) -> tuple[float, int, str, np.ndarray]:
+    """:func:`_train`'s loop (same optimizers, rates, stopping rule) by the pure-numpy
+    :class:`numerics._fastlinear.ChainTrainer` on the CPU; also returns the ``L×k²``
+    trained weights."""
+    from ._fastlinear import ChainTrainer
+
+    adam = depth > ADAM_ABOVE_DEPTH
+    lr = ADAM_LR if adam else GD_LR
+    trainer = ChainTrainer(
+        net, weights, x.cpu().numpy(), optimizer="adam" if adam else "sgd", lr=lr
+    )
+
+    def tick(steps: int, loss_v: float) -> None:
+        progress.update(100)
+        progress.set_postfix(loss=f"{loss_v:.2e}", refresh=False)
+
+    loss_v, it = trainer.train(
+        target=TARGET_LOSS, cap=cap, callback=tick if progress is not None else None
+    )
+    name = f"adam(lr={ADAM_LR:g})" if adam else f"gd(lr={GD_LR:g})"
+    return loss_v, it, name, trainer.weight
+
+
 @contextmanager
 def _threads(device: str, filters: int) -> Iterator[None]:
     """One torch thread on a CPU for nets of few filters: their ops are tiny, and more
@@ -281,7 +308,8 @@ def run_row(spec: RowSpec, cfg: RunConfig) -> dict[str, Any]:
     x = _images(cfg.seed, spec.train_examples, spec.size, spec.table).to(device)
     model = build_model(net, init=init, seed=cfg.seed, dtype=torch.float64, device=device)
     use_fast = spec.table == 2 and fast_supported(net)
-    trained = FastLinearChain(net, weights_of(model)).to(device) if use_fast else model
+    numpy_cpu = use_fast and device == "cpu"
+    fast_w: Any = None
 
     bar: Any = None
     if cfg.progress:
@@ -289,11 +317,21 @@ def run_row(spec: RowSpec, cfg: RunConfig) -> dict[str, Any]:
 
         bar = tqdm(total=spec.cap, file=cfg.log, desc=spec.key, leave=False)
     with bar if bar is not None else nullcontext(), _threads(device, spec.filters):
-        loss, iters, optimizer = _train(trained, x, depth=conv_layers, cap=spec.cap, progress=bar)
-    if use_fast:  # copy the trained weights back into the conv model
+        if numpy_cpu:
+            loss, iters, optimizer, fast_w = _train_numpy(
+                net, weights_of(model), x, depth=conv_layers, cap=spec.cap, progress=bar
+            )
+        else:
+            trained = FastLinearChain(net, weights_of(model)).to(device) if use_fast else model
+            loss, iters, optimizer = _train(
+                trained, x, depth=conv_layers, cap=spec.cap, progress=bar
+            )
+            if use_fast:
+                fast_w = trained.weight
+    if fast_w is not None:  # copy the trained weights back into the conv model
         with torch.no_grad():
             convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-            for conv, w in zip(convs, trained.weight, strict=True):
+            for conv, w in zip(convs, torch.as_tensor(fast_w), strict=True):
                 conv.weight.copy_(w.reshape(conv.weight.shape))
     train_s = time.perf_counter() - t0
 
