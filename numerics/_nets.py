@@ -7,11 +7,14 @@ symconv's product of layer matrices (:func:`weights_of` returns weights in symco
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from symconv import Conv2d, Network, Residual, Upsample
 
-__all__ = ["INITS", "build_model", "init_parameters", "weights_of"]
+__all__ = ["INITS", "build_model", "init_parameters", "single_thread", "weights_of"]
 
 #: Initializations: the paper's 'close to zero' choices and the popular schemes of Section 6.
 INITS = (
@@ -124,3 +127,22 @@ def weights_of(model) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
         for m in model.modules()
         if isinstance(m, torch.nn.Conv2d)
     ]
+
+
+@contextmanager
+def single_thread(when: bool = True) -> Iterator[None]:
+    """Run with one torch thread when ``when`` (restored afterwards).
+
+    The nets of these experiments are tiny on a CPU: more threads only add synchronization,
+    and on a busy 2-core machine they spin against each other (100× slower measured).
+    """
+    if not when:
+        yield
+        return
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ import numpy as np
 from symconv import Conv2d, Layer, Network, Upsample
 
 from ._experiment import Experiment, ExperimentError, RunConfig
+from ._nets import single_thread
 
 __all__ = [
     "EXPERIMENTS",
@@ -99,23 +99,6 @@ def d2_network(size: int = 32, filters: int = 64, depth: int = 29, channels: int
     for i in range(k):
         layers += [Upsample(2), Conv2d(filters, channels if i == k - 1 else filters, 3)]
     return Network((channels, size, size), tuple(layers))
-
-
-@contextmanager
-def _threads(cfg: RunConfig) -> Iterator[None]:
-    """One torch thread for quick CPU runs: the quick nets are tiny, and several threads
-    spin against each other on a busy 2-core machine (100× slower measured)."""
-    import torch
-
-    if not (cfg.quick and cfg.device == "cpu"):
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _progress(cfg: RunConfig, total: int, desc: str):  # type: ignore[no-untyped-def]
@@ -209,7 +192,7 @@ def _linear_analysis(model, net: Network, train_x, device: str) -> tuple[dict[st
 
 def autoencoder_row(cfg: RunConfig, **kwargs: Any) -> dict[str, Any]:
     """Train one autoencoder and measure it (see :func:`_autoencoder_row`)."""
-    with _threads(cfg):
+    with single_thread(cfg.quick and cfg.device == "cpu"):
         return _autoencoder_row(cfg, **kwargs)
 
 

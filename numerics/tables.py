@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +66,7 @@ from symconv import Conv2d, conv_matrix, conv_stack, network_matrix
 
 from ._experiment import Experiment, RunConfig
 from ._linalg import end_to_end_matrix, spectrum
+from ._nets import single_thread
 
 __all__ = [
     "EXPERIMENTS",
@@ -261,23 +262,6 @@ def _train_numpy(  # type: ignore[no-untyped-def]
     return loss_v, it, name, trainer.weight
 
 
-@contextmanager
-def _threads(device: str, filters: int) -> Iterator[None]:
-    """One torch thread on a CPU for nets of few filters: their ops are tiny, and more
-    threads only add synchronization (restored afterwards)."""
-    import torch
-
-    if device != "cpu" or filters > 32:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _init_for(spec: RowSpec) -> tuple[str, str]:
     """(init string for build_model, the rule in words)."""
     if spec.init:
@@ -316,7 +300,10 @@ def run_row(spec: RowSpec, cfg: RunConfig) -> dict[str, Any]:
         from tqdm import tqdm
 
         bar = tqdm(total=spec.cap, file=cfg.log, desc=spec.key, leave=False)
-    with bar if bar is not None else nullcontext(), _threads(device, spec.filters):
+    with (
+        bar if bar is not None else nullcontext(),
+        single_thread(device == "cpu" and spec.filters <= 32),
+    ):
         if numpy_cpu:
             loss, iters, optimizer, fast_w = _train_numpy(
                 net, weights_of(model), x, depth=conv_layers, cap=spec.cap, progress=bar
