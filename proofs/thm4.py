@@ -55,7 +55,7 @@ def check_depth_bound(
 ) -> Result:
     from symconv import certify, conv_stack, factored_pattern
 
-    bad, covered, vacuous = [], 0, []
+    bad, covered, vacuous, corners = [], 0, [], True
     for s in size_range(sizes):
         depth = claimed(s) - 1
         if depth < 1:
@@ -66,7 +66,7 @@ def check_depth_bound(
             pat = factored_pattern(net)
             assert pat is not None
             cert = certify(net)
-            corner = pat.entry(0, s * s - 1)
+            corners &= not pat.entry(0, s * s - 1)  # top-left output ← bottom-right input
             if pat.full or not cert.certified:
                 bad.append(
                     {
@@ -78,12 +78,12 @@ def check_depth_bound(
                     }
                 )
             covered += 1
-            if f == filters[0] and corner:
-                pass  # the named corner entry is informative only; any forced zero suffices
     detail = (
         f"for s in {sizes[0]}..{sizes[1]} and F in {list(filters)}: depth claimed(s) − 1 "
         f"leaves forced zeros in all {covered} networks (certified)"
     )
+    if corners:
+        detail += ", among them the opposite-corner entry (output pixel 0, input pixel s²−1)"
     if vacuous:
         detail += f"; vacuous for s = {vacuous} (bound ≤ 1)"
     if bad:
