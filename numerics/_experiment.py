@@ -63,6 +63,7 @@ class Experiment:
 EXPERIMENT_MODULES: dict[str, str] = {
     "table1": "numerics.tables",
     "table2": "numerics.tables",
+    "table1-init": "numerics.tables",
     "downsampling": "numerics.downsampling",
     "nonlinear": "numerics.nonlinear",
     "early-stopping": "numerics.early_stopping",

@@ -135,3 +135,17 @@ def test_failing_check_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = run("check", "premise.single-layer", "--quick")
     assert code == 1
     assert "fail" in out
+
+
+def test_depth_with_downsampling_halves_the_depth() -> None:
+    code, out, _ = run("depth", "--size", "4..16", "--downsample", "2", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["size"] for r in rows] == [4, 6, 8, 10, 12, 14, 16]
+    assert all(r["min_depth"] == r["size"] // 2 - 1 == r["bound"] for r in rows)
+
+
+def test_depth_downsampling_that_skips_pixels_never_reaches_full_support() -> None:
+    code, out, _ = run("depth", "--size", "6", "--downsample", "3", "--json")
+    assert code == 0
+    assert json.loads(out)[0]["min_depth"] is None

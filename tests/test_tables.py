@@ -262,3 +262,17 @@ def test_resume_skips_finished_rows(tiny, tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "run_row", boom)
     again = run_experiment("table1", out=tmp_path, resume=True, log=None)
     assert len(again["rows"]) == 2
+
+
+def test_table1_init_sweep_rows_scale_the_init() -> None:
+    from dataclasses import replace
+
+    from numerics._experiment import RunConfig
+    from numerics.tables import run_row, table1_init_specs
+
+    specs = table1_init_specs(quick=True)
+    assert [s.key for s in specs[:2]] == ["L2-F1", "L2-F1-x0.5"]
+    small = replace(specs[1], cap=5)
+    row = run_row(small, RunConfig(quick=True))
+    assert row["init_scale"] == 0.5
+    assert row["init"] == f"uniform:{0.5 / 3**0.5:.6g}"
