@@ -117,6 +117,8 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``."""
     exp = get_experiment(name)
+    if images is not None and not Path(images).exists():
+        raise ExperimentError("--images", images, "no such file or folder")
     cfg = RunConfig(
         quick=quick,
         device=_check_device(device),

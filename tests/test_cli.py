@@ -149,3 +149,16 @@ def test_depth_downsampling_that_skips_pixels_never_reaches_full_support() -> No
     code, out, _ = run("depth", "--size", "6", "--downsample", "3", "--json")
     assert code == 0
     assert json.loads(out)[0]["min_depth"] is None
+
+
+def test_experiment_mistakes_are_one_line_and_exit_2() -> None:
+    pytest.importorskip("torch")
+    for argv, needle in [
+        (["experiment", "table1", "--images", "/no/such/folder"], "--images"),
+        (["experiment", "no-such-experiment"], "no-such-experiment"),
+        (["experiment", "table1", "--device", "tpu"], "--device"),
+        (["experiment", "table1", "--seed", "x"], "--seed"),
+    ]:
+        code, _out, err = run(*argv)
+        assert code == 2, argv
+        assert err.count("\n") == 1 and needle in err
