@@ -32,7 +32,7 @@ class _ArgparseError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import _cli_checks, _cli_numerics, _cli_symconv
+    from . import _cli_checks, _cli_numerics, _cli_symconv, _explore
 
     parser = _Parser(
         prog="verify",
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_checks.add_parsers(sub)
     _cli_symconv.add_parsers(sub)
     _cli_numerics.add_parsers(sub)
+    _explore.add_parsers(sub)
     return parser
 
 
