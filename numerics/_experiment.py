@@ -93,6 +93,13 @@ def list_experiments() -> list[tuple[str, str]]:
     return out
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _check_device(device: str) -> str:
     import torch
 
@@ -119,14 +126,16 @@ def run_experiment(
     exp = get_experiment(name)
     if images is not None and not Path(images).exists():
         raise ExperimentError("--images", images, "no such file or folder")
+    log = log if log is not None else sys.stderr
     cfg = RunConfig(
         quick=quick,
         device=_check_device(device),
         seed=seed,
         out=Path(out) if out is not None else None,
         images=images,
-        progress=progress,
-        log=log if log is not None else sys.stderr,
+        # progress bars redraw with carriage returns: only on a terminal, never into a log file
+        progress=progress and _is_terminal(log),
+        log=log,
     )
     done: dict[str, Row] = {}
     path = None

@@ -25,12 +25,6 @@ __all__ = ["explore_page", "write_atomic"]
 _TEMPLATE = Path(__file__).with_name("explore_page.html")
 _PLACEHOLDER = '/*__INITIAL__*/{"size": 5, "depth": 4, "kernel": 3, "filters": 1, "downsample": 1}'
 
-EXAMPLES = """examples:
-  verify explore --out forced-zeros.html                 # 5×5 images, 3×3 filters
-  verify explore --out page.html --size 8 --depth 3      # a shallow net: forced zeros left
-  verify explore --out page.html --size 16 --downsample  # Section 4: stride-2 + upsampling
-then open the file in a browser (no server needed)."""
-
 
 def _python_summary(size: int, depth: int, kernel: int, filters: int, downsample: int) -> dict:
     """forced zeros and full support from symconv, shown beside the page's own numbers."""
@@ -94,15 +88,11 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
-    import argparse
-
     p = sub.add_parser(
         "explore",
         help="write an interactive forced-zero explorer (one HTML file)",
         description="Write one self-contained HTML page (no network) to explore which entries "
         "of a linear conv net's matrix are forced to zero, layer by layer (Theorem 4).",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", required=True, help="the HTML file to write (FILE.html)")
     p.add_argument("--size", default="5", help="initial image size s, 2..64 (default 5)")
