@@ -178,9 +178,14 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         )
         loss = row.get("loss")
         loss_s = f"loss={loss:.2e}" if isinstance(loss, (int, float)) else ""
+        flag = (
+            "  ** did not reach the loss target **"
+            if row.get("reached") is False and "stopped_at" not in row
+            else ""
+        )
         print(
             f"  {row['key']:<24} {conf} {loss_s} it={row.get('iterations', '')} "
-            f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]",
+            f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]{flag}",
             file=out,
         )
     for f in result.get("figures", []):

@@ -24,13 +24,14 @@ import os
 import platform
 import re
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+from symconv._atomic import write_atomic
 
 from ._experiment import EXPERIMENT_MODULES, get_experiment, run_experiment
 
@@ -152,8 +153,7 @@ def _caption(exp: str, stem: str) -> str:
     }
     if stem in table:
         return table[stem]
-    m = re.fullmatch(r"(.+?)-(.+)", stem)
-    key = m.group(2) if m else stem
+    key = stem[len(exp) + 1 :] if stem.startswith(exp + "-") else stem
     what = {
         "downsampling": "Training images, their reconstructions, then input → output for each "
         "kind of test input, and the top eigenvectors",
@@ -162,7 +162,16 @@ def _caption(exp: str, stem: str) -> str:
         "early-stopping": "Input → output after stopping early",
         "initialization": "Input → output after training from this initialization",
     }.get(exp, "Figure")
-    return f"{exp} {key}: {what} (one grey/colour scale per figure; see the figure's note)."
+    iterated = (
+        ", and the output of the map applied 20 times (the iterated map)"
+        if exp in ("nonlinear", "early-stopping")
+        else ""
+    )
+    return (
+        f"{exp} {key}: {what}{iterated}. Each column has one colour scale (its range under "
+        "the label; [0, 1] for images), so weak outputs look dark and sign-flipped ones "
+        "inverted; the norm of each image is printed under it."
+    )
 
 
 # ---------------------------------------------------------------------------- tables
@@ -295,7 +304,7 @@ td.num { text-align: right; }
 .flag { color: #a3121f; }
 figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #e2e5ec; }
 figcaption { font-size: 0.9em; color: #444; max-width: 60em; }
-code { background: #eef1f7; padding: 0 0.2em; border-radius: 3px; }
+code { background: #eef1f7; padding: 0 0.2em; border-radius: 3px; white-space: nowrap; }
 .small { font-size: 0.88em; color: #555; }
 """
 
@@ -367,17 +376,6 @@ def _audit_rows() -> tuple[list[str], list[list[str]]]:
         for r in audit_tables()
     ]
     return header, body
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------- the report
@@ -472,8 +470,8 @@ def write_report(
     total = time.perf_counter() - t_start
     setup = _setup_lines(quick, device, seed, total)
     index = out / "index.html"
-    _write_atomic(index, _render_html(claims, check_rows, sections, setup, quick))
-    _write_atomic(out / "report.md", _render_md(claims, check_rows, sections, setup))
+    write_atomic(index, _render_html(claims, check_rows, sections, setup, quick))
+    write_atomic(out / "report.md", _render_md(claims, check_rows, sections, setup))
     return index
 
 

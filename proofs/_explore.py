@@ -13,14 +13,12 @@ It exposes ``window.symconv.mask({size, depth, kernel, filters})``, which return
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
 from ._errors import UsageError
 
-__all__ = ["explore_page", "write_atomic"]
+__all__ = ["explore_page"]
 
 _TEMPLATE = Path(__file__).with_name("explore_page.html")
 _PLACEHOLDER = '/*__INITIAL__*/{"size": 5, "depth": 4, "kernel": 3, "filters": 1, "downsample": 1}'
@@ -75,18 +73,6 @@ def explore_page(
     return text.replace(_PLACEHOLDER, blob)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a unique temporary file in the same folder, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser(
         "explore",
@@ -131,6 +117,8 @@ def _explore(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-
         raise UsageError("--out", args.out, "is a folder; give a file name ending in .html")
     if not path.parent.is_dir():
         raise UsageError("--out", args.out, "its folder does not exist")
+    from symconv._atomic import write_atomic
+
     write_atomic(path, explore_page(size, depth, kernel, filters, args.downsample))
     print(f"explorer written to {path} (open it in a browser; it needs no network)", file=out)
     return 0

@@ -12,11 +12,11 @@ outlined — the receptive field the mask's row encodes.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import write_atomic
 
 __all__ = ["FORMATS", "mask_figure", "mask_gif"]
 
@@ -118,17 +118,6 @@ def _title(size: int, depth: int, kernel: int, filters: int, zeros: int) -> str:
     )
 
 
-def _atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def mask_figure(
     path: str | Path,
     mask: np.ndarray,
@@ -152,7 +141,7 @@ def mask_figure(
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=110)
         plt.close(fig)
-    _atomic(path, buf.getvalue())
+    write_atomic(path, buf.getvalue())
     return path
 
 
@@ -186,5 +175,5 @@ def mask_gif(
         out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0
     )
     path = Path(path)
-    _atomic(path, out.getvalue())
+    write_atomic(path, out.getvalue())
     return path
