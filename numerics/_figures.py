@@ -44,15 +44,19 @@ def load_arrays(out: Path, row: dict[str, Any]) -> dict[str, np.ndarray] | None:
         return {k: z[k] for k in z.files}
 
 
-def _scale(imgs: np.ndarray, normalize: bool) -> tuple[float, float]:
-    """One display range for a whole column: [0, 1] for images, else the column's min/max."""
-    if not normalize:
+def _scale(imgs: np.ndarray, normalize: bool | str) -> tuple[float, float]:
+    """One display range for a whole column: ``False`` [0, 1] (images); ``True`` the column's
+    min/max (Gaussian inputs, eigenvectors); ``"fit01"`` the column's min/max widened to
+    contain [0, 1] (outputs: a near-zero output stays dark, a large one is scaled down)."""
+    if normalize is False:
         return 0.0, 1.0
     a = np.asarray(imgs, dtype=np.float64)
     finite = a[np.isfinite(a)]
     if finite.size == 0:
         return 0.0, 1.0
     lo, hi = float(finite.min()), float(finite.max())
+    if normalize == "fit01":
+        lo, hi = min(lo, 0.0), max(hi, 1.0)
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
@@ -72,17 +76,17 @@ def grid_figure(
     title: str,
     columns: list[tuple[str, np.ndarray]],
     *,
-    normalize: tuple[bool, ...] | None = None,
+    normalize: tuple[bool | str, ...] | None = None,
     max_rows: int = 6,
     note: str = "",
 ) -> Path:
     """One column per ``(label, images (N, C, H, W))``; row ``r`` shows image ``r`` of each.
 
     Typical columns: training images, then input / output pairs for each kind of test input.
-    Every column has ONE colour scale: [0, 1] for images, or (``normalize``) the column's own
-    min/max, printed in its title — never one scale per panel, so a near-zero output looks
-    dark and a sign-flipped one looks inverted, as they are. The norm of each image is printed
-    under it. ``note`` (e.g. how many outputs landed on a training image) goes under the title.
+    Every column has ONE colour scale (see ``_scale``), printed in its title — never one
+    scale per panel, so a near-zero output looks dark and a sign-flipped one inverted, as
+    they are. The norm of each image is printed under it. ``note`` (e.g. how many outputs
+    landed on a training image) goes under the title.
     """
     plt = _plt()
     n_rows = min(max_rows, max(len(imgs) for _, imgs in columns))
@@ -101,9 +105,10 @@ def grid_figure(
                 s.set_visible(False)
             if i < len(imgs):
                 ax.imshow(_show(imgs[i], lo, hi), interpolation="nearest")
-                ax.set_xlabel(f"‖·‖ = {float(np.linalg.norm(imgs[i])):.3g}", fontsize=7, labelpad=1)
+                norm_i = float(np.linalg.norm(np.asarray(imgs[i], dtype=np.float64)))
+                ax.set_xlabel(f"‖·‖ = {norm_i:.3g}", fontsize=7, labelpad=1)
             if i == 0:
-                rng = "[0, 1]" if not norm else f"[{lo:.2g}, {hi:.2g}]"
+                rng = "[0, 1]" if norm is False else f"[{lo:.2g}, {hi:.2g}]"
                 ax.set_title(f"{label}\n{rng}", fontsize=8)
     fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
@@ -131,6 +136,10 @@ def spectrum_figure(
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    # the head of a long spectrum is where memorization shows: the first max(32, 8n) values
+    longest = max((len(s) for _, s in spectra), default=0)
+    shown = min(longest, max(32, 8 * max((marks or {}).values(), default=0)))
+    spectra = [(label, list(s)[:shown]) for label, s in spectra]
     top = max((max(s) for _, s in spectra if len(s)), default=1.0) or 1.0
     pos = [v for _, s in spectra for v in s if v > top * floor]
     bottom = min(pos) / 3 if pos else top * floor
@@ -148,11 +157,12 @@ def spectrum_figure(
     ax.set_ylim(bottom / 1.5, top * 2.0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=9)
-    ax.set_xlabel("index i (eigenvalues sorted by magnitude)", fontsize=9)
+    part = f", the first {shown} of {longest}" if shown < longest else ""
+    ax.set_xlabel(f"index i (eigenvalues sorted by magnitude{part})", fontsize=9)
     ax.set_ylabel("|eigenvalue|", fontsize=9)
-    extra = " — dashed: index n (training images)" if marks else ""
+    extra = "; dashed: i = n" if marks else ""
     ax.set_title(title + extra, fontsize=9)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

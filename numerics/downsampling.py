@@ -294,15 +294,15 @@ def io_figure(
     if arr is None:
         return None
     cols: list[tuple[str, np.ndarray]] = [("train", arr["train"]), ("f(train)", arr["recon"])]
-    norm = [False, False]
+    norm: list[bool | str] = [False, "fit01"]
     notes = []
     for s in ("gaussian", "squares", "held_out"):
         if f"in_{s}" in arr:
             cols += [(f"{s} in", arr[f"in_{s}"]), (f"{s} out", arr[f"out_{s}"])]
-            norm += [s == "gaussian", True]
+            norm += [s == "gaussian", "fit01"]
             if iterated and f"iter_{s}" in arr:
                 cols.append((f"{s} f^{ITERATE}", arr[f"iter_{s}"]))
-                norm.append(True)
+                norm.append("fit01")
         m = (row.get("metrics") or {}).get(s)
         if m:
             notes.append(

@@ -143,13 +143,15 @@ def _not_reached(row: dict[str, Any]) -> bool:
 
 def _caption(exp: str, stem: str) -> str:
     table = {
-        "table1_spectra": "Table 1: eigenvalue magnitudes of each trained end-to-end matrix "
-        "(one panel per row; the marker is at n, where a memorizing spectrum drops).",
-        "table2_spectra": "Table 2: eigenvalue magnitudes of each trained end-to-end matrix "
-        "(one panel per row; the marker is at n, where a memorizing spectrum drops).",
+        "table1_spectra": "Table 1: eigenvalue magnitudes of each trained end-to-end matrix, "
+        "one panel per row; a memorizing spectrum has n = 2 values near 1, then drops.",
+        "table2_spectra": "Table 2: eigenvalue magnitudes of each trained end-to-end matrix, "
+        "one panel per row; a memorizing spectrum has n values near 1, then drops.",
         "table1-init_spectra": "Table 1 at initial scales 1, ½ and 0.3: eigenvalue magnitudes.",
         "downsampling-spectra": "D1 and D2 (Figures 2–3): eigenvalue magnitudes of the exact "
-        "end-to-end matrices; the marker is at n, the number of training images.",
+        "end-to-end matrices (the first 32); the dashed line of each run is at i = n, the "
+        "number of its training images; open circles are values below 10⁻¹² of the largest. "
+        "A run that did not reach its loss target says so in the legend.",
     }
     if stem in table:
         return table[stem]
