@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from _browser import browser_context, open_page, shot
 
 from proofs.cli import main
-from symconv import factored_pattern
+from symconv import conv_stack, factored_pattern
 
 pytestmark = pytest.mark.browser
 
@@ -253,3 +254,68 @@ def test_explore_refuses_a_wrong_extension(tmp_path: Path) -> None:
     assert main(["explore", "--out", str(tmp_path / "page.png")], out, err) == 2
     assert err.getvalue().count("\n") == 1 and "--out" in err.getvalue()
     assert not (tmp_path / "page.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "depth", "kernel", "downsample"),
+    [(7, 6, 3, 1), (9, 4, 5, 1), (8, 5, 3, 2), (6, 3, 5, 2)],
+    ids=["s7-k3", "s9-k5", "s8-k3-down2", "s6-k5-down2"],
+)
+def test_first_reach_depths_agree_with_the_masks(
+    page: Any, size: int, depth: int, kernel: int, downsample: int
+) -> None:
+    """The grid's numbers: pixel (r', c') is first reached at depth max(f_r[r'], f_c[c'])."""
+    from proofs._cli_symconv import _downsampling_family
+
+    def mask(d: int) -> np.ndarray:
+        if downsample == 1:
+            net = conv_stack(size, d, kernel=kernel)
+        else:
+            net = _downsampling_family(size, kernel, downsample)(d)
+        pat = factored_pattern(net)
+        assert pat is not None
+        return pat.dense()
+
+    masks = [mask(d) for d in range(depth + 1)]
+    cfg = {"size": size, "depth": depth, "kernel": kernel, "downsample": downsample}
+    first = page.evaluate(
+        "o => Array.from({length: o.size}, (_, r) => symconv.firstReach(o, r))", cfg
+    )
+    for r in range(size):
+        for c in range(size):
+            for r2 in range(size):
+                for c2 in range(size):
+                    a, b = first[r][r2], first[c][c2]
+                    least = None if a is None or b is None else max(a, b)
+                    col = [m[r * size + c, r2 * size + c2] for m in masks]
+                    want = next((d for d, v in enumerate(col) if v), None)
+                    assert least == want, (r, c, r2, c2)
+
+
+@pytest.mark.parametrize(
+    ("args", "argument"),
+    [
+        (["--size", "65"], "--size"),
+        (["--size", "1"], "--size"),
+        (["--kernel", "4"], "--kernel"),
+        (["--depth", "-1"], "--depth"),
+        (["--size", "7", "--downsample"], "--size"),
+        (["--filters", "0"], "--filters"),
+    ],
+    ids=["size-65", "size-1", "even-kernel", "negative-depth", "odd-size-downsample", "F0"],
+)
+def test_explore_refuses_bad_values(tmp_path: Path, args: list[str], argument: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["explore", "--out", str(tmp_path / "p.html"), *args], out, err) == 2
+    assert err.getvalue().count("\n") == 1 and argument in err.getvalue()
+    assert not (tmp_path / "p.html").exists()
+
+
+def test_page_is_self_contained(tmp_path: Path) -> None:
+    """One file: inline script and style, nothing fetched (the browser tests watch too)."""
+    path = tmp_path / "p.html"
+    assert main(["explore", "--out", str(path), "--size", "9", "--depth", "2"], io.StringIO()) == 0
+    text = path.read_text()
+    for needle in ("http://", "https://", "<script src", "<link", "@import", "url("):
+        assert needle not in text, needle
+    assert '"size": 9, "depth": 2' in text  # the initial state the command asked for
