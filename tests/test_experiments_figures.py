@@ -119,7 +119,7 @@ def test_report_page(tiny, tmp_path, monkeypatch) -> None:
         if name != "downsampling":
             monkeypatch.delitem(mods, name)
     monkeypatch.setitem(mods, "ghost", "numerics._no_such_module")
-    path = numerics.write_report(tmp_path, quick=True, checks=False)
+    path = numerics.write_report(tmp_path, quick=True)
     assert path == tmp_path / "index.html"
     page = path.read_text()
     assert 'id="exp-downsampling"' in page and 'id="exp-ghost"' in page

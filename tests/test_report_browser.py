@@ -19,6 +19,7 @@ pytest.importorskip("matplotlib")
 import numerics  # noqa: E402
 from numerics import _experiment, downsampling  # noqa: E402
 from proofs import _registry  # noqa: E402
+from proofs._report_inputs import audit_table, check_outcomes  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if name != "downsampling":
                 mp.delitem(_experiment.EXPERIMENT_MODULES, name)
         out = tmp_path_factory.mktemp("report")
-        return numerics.write_report(out, quick=True)
+        return numerics.write_report(
+            out, quick=True, checks=check_outcomes(quick=True), audit=audit_table()
+        )
     finally:
         mp.undo()
 
