@@ -63,7 +63,15 @@ def _draw(
     for r, c in pixels:
         i = r * size + c
         ax.add_patch(
-            Rectangle((-0.5, i - 0.5), d, 1, fill=False, ec="#d1242f", lw=1.6 if d <= 256 else 1.0)
+            Rectangle(
+                (-0.5, i - 0.5),
+                d,
+                1,
+                fill=False,
+                ec="#d1242f",
+                lw=1.6 if d <= 256 else 1.0,
+                clip_on=False,
+            )
         )
     ticks = np.arange(0, d, size)
     ax.set_xticks(ticks)
@@ -81,7 +89,9 @@ def _draw(
         vmax=1,
         interpolation="nearest",
     )
-    ax2.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), 1, 1, fill=False, ec="#d1242f", lw=2.2))
+    ax2.add_patch(
+        Rectangle((c0 - 0.5, r0 - 0.5), 1, 1, fill=False, ec="#d1242f", lw=2.2, clip_on=False)
+    )
     step = max(1, size // 8)
     ax2.set_xticks(np.arange(0, size, step))
     ax2.set_yticks(np.arange(0, size, step))
