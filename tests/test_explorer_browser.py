@@ -174,6 +174,20 @@ def test_click_shows_reach(page: Any) -> None:
     assert "reaches 16 of 36" in page.locator("#reach").inner_text()
 
 
+def test_hover_previews_the_reach_until_a_click_pins_it(page: Any) -> None:
+    want = cli("masks", "--size", "6", "--depth", "3", "--json")["mask"]
+    box = page.locator("#grid").bounding_box()
+    cell = box["width"] / 6
+    reach = page.locator("#reach")
+    for r, c in [(2, 2), (4, 1)]:
+        page.mouse.move(box["x"] + (c + 0.5) * cell, box["y"] + (r + 0.5) * cell)
+        assert reach.get_attribute("data-pixel") == f"{r},{c}"
+        assert int(reach.get_attribute("data-reached")) == want[r * 6 + c].count("1")
+    _click_pixel(page, 3, 3, 6)  # pinned: moving away no longer changes the pixel
+    page.mouse.move(box["x"] + 0.5 * cell, box["y"] + 0.5 * cell)
+    assert reach.get_attribute("data-pixel") == "3,3"
+
+
 def test_slider_and_play_change_the_depth(page: Any) -> None:
     slider = page.locator("#depth-slider")
     assert slider.input_value() == "3"
