@@ -214,9 +214,14 @@ def _pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        raise UsageError(
-            "--png/--svg/--gif", wanted[0], "pictures need matplotlib (pip install matplotlib)"
-        )
+        if args.svg or args.gif:
+            option, path = ("--svg", args.svg) if args.svg else ("--gif", args.gif)
+            raise UsageError(option, path, "needs matplotlib (pip install matplotlib)")
+        from symconv._png import write_png
+
+        # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
+        write_png(args.png, mask, scale=max(1, 512 // (size * size)))
+        return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
     from symconv import conv_stack, factored_pattern
     from symconv._figure import mask_figure, mask_gif
 

@@ -90,3 +90,20 @@ def test_every_help_has_examples() -> None:
         text = p.format_help()
         assert "examples:" in text, name
         assert f"verify {name}" in text.split("examples:")[1], name
+
+
+def test_png_without_matplotlib_is_the_bare_bitmap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name)
+    )
+    png = tmp_path / "bare.png"
+    code, out, _ = run("masks", "--size", "4", "--depth", "1", "--png", str(png))
+    assert code == 0 and "bare bitmap" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run("masks", "--size", "4", "--depth", "1", "--svg", str(tmp_path / "m.svg"))
+    assert code == 2 and "matplotlib" in err and err.count("\n") == 1
