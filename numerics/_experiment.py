@@ -93,6 +93,13 @@ def list_experiments() -> list[tuple[str, str]]:
     return out
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def _check_device(device: str) -> str:
     import torch
 
@@ -119,14 +126,16 @@ def run_experiment(
     exp = get_experiment(name)
     if images is not None and not Path(images).exists():
         raise ExperimentError("--images", images, "no such file or folder")
+    log = log if log is not None else sys.stderr
     cfg = RunConfig(
         quick=quick,
         device=_check_device(device),
         seed=seed,
         out=Path(out) if out is not None else None,
         images=images,
-        progress=progress,
-        log=log if log is not None else sys.stderr,
+        # progress bars redraw with carriage returns: only on a terminal, never into a log file
+        progress=progress and _is_terminal(log),
+        log=log,
     )
     done: dict[str, Row] = {}
     path = None
@@ -169,9 +178,14 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         )
         loss = row.get("loss")
         loss_s = f"loss={loss:.2e}" if isinstance(loss, (int, float)) else ""
+        flag = (
+            "  ** did not reach the loss target **"
+            if row.get("reached") is False and "stopped_at" not in row
+            else ""
+        )
         print(
             f"  {row['key']:<24} {conf} {loss_s} it={row.get('iterations', '')} "
-            f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]",
+            f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]{flag}",
             file=out,
         )
     for f in result.get("figures", []):

@@ -222,7 +222,7 @@ def _autoencoder_row(
     import torch
 
     from ._figures import save_arrays
-    from ._metrics import jacobian_spectrum, memorization_metrics
+    from ._metrics import iterate_map, jacobian_spectrum, memorization_metrics
     from ._nets import build_model
 
     torch.manual_seed(cfg.seed)
@@ -245,6 +245,8 @@ def _autoencoder_row(
         **(extra or {}),
         "init_output_norm": init_norm,
         "loss": loss,
+        "loss_target": LOSS_TOL,
+        "reached": bool(loss < LOSS_TOL),
         "iterations": its,
         "seconds": secs,
     }
@@ -270,30 +272,58 @@ def _autoencoder_row(
         for s, inp in sets.items():
             arrays[f"in_{s}"] = inp[:8]
             arrays[f"out_{s}"] = model(inp[:8].to(cfg.device))
+            # the iterated map f^20, whose landing the metrics report (``iterated_landed``)
+            arrays[f"iter_{s}"] = iterate_map(model, inp[:8].to(cfg.device))[0]
     if eig_top is not None:
         arrays["eigvecs"] = eig_top.reshape(-1, *net.in_shape)
     row["arrays"] = save_arrays(cfg.out, name, key, **arrays)
     return row
 
 
-def io_figure(cfg: RunConfig, name: str, row: dict[str, Any], title: str) -> Path | None:
-    """Training images, reconstructions, then input → output for each test set."""
+def io_figure(
+    cfg: RunConfig, name: str, row: dict[str, Any], title: str, *, iterated: bool = False
+) -> Path | None:
+    """Training images, reconstructions, then input → output for each test set (and, with
+    ``iterated``, the output of the map applied 20 times). The title flags a run that did not
+    reach its loss target; the note under it gives the landing fractions the text quotes."""
     from ._figures import grid_figure, load_arrays
+    from ._metrics import ITERATE
 
     assert cfg.out is not None
     arr = load_arrays(cfg.out, row)
     if arr is None:
         return None
     cols: list[tuple[str, np.ndarray]] = [("train", arr["train"]), ("f(train)", arr["recon"])]
-    norm = [False, False]
+    norm: list[bool | str] = [False, "fit01"]
+    notes = []
     for s in ("gaussian", "squares", "held_out"):
         if f"in_{s}" in arr:
             cols += [(f"{s} in", arr[f"in_{s}"]), (f"{s} out", arr[f"out_{s}"])]
-            norm += [s == "gaussian", True]
+            norm += [s == "gaussian", "fit01"]
+            if iterated and f"iter_{s}" in arr:
+                cols.append((f"{s} f^{ITERATE}", arr[f"iter_{s}"]))
+                norm.append("fit01")
+        m = (row.get("metrics") or {}).get(s)
+        if m:
+            notes.append(
+                f"{s}: {m.get('landed', 0):.0%} land"
+                + (f", {m['iterated_landed']:.0%} after f^{ITERATE}" if iterated else "")
+            )
     if "eigvecs" in arr:
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
-    return grid_figure(cfg.out / f"{name}-{row['key']}.png", title, cols, normalize=tuple(norm))
+    if row.get("reached") is False and "stopped_at" not in row:
+        title += (
+            f"\nDID NOT REACH the loss target {row.get('loss_target', LOSS_TOL):g}: "
+            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
+        )
+    return grid_figure(
+        cfg.out / f"{name}-{row['key']}.png",
+        title,
+        cols,
+        normalize=tuple(norm),
+        note="; ".join(notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -377,6 +407,14 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
     yield "d2-gain1", d2("d2-gain1", 1.0 / (GAIN_4X4 * sc.d2_filters))
 
 
+def _label(row: dict[str, Any]) -> str:
+    """A legend label that flags a run that did not reach its loss target."""
+    flag = (
+        "" if row.get("reached", True) else f" (target not reached: loss {row.get('loss', 0):.2g})"
+    )
+    return f"{row['key']}{flag}"
+
+
 def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
     from ._figures import spectrum_figure
 
@@ -391,13 +429,14 @@ def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
         p = io_figure(cfg, "downsampling", row, titles.get(row["key"], row["key"]))
         if p is not None:
             paths.append(p)
-    spectra = [(r["key"], r["spectrum"]) for r in rows if r.get("spectrum")]
+    spectra = [(_label(r), r["spectrum"]) for r in rows if r.get("spectrum")]
     if spectra:
         paths.append(
             spectrum_figure(
                 cfg.out / "downsampling-spectra.png",
                 "Spectra of the end-to-end matrices (Figures 2-3)",
                 spectra,
+                marks={_label(r): int(r["n_train"]) for r in rows if r.get("spectrum")},
             )
         )
     return paths

@@ -61,7 +61,7 @@ def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
     for row in rows:
         kind, its = row["key"].split("-")
         title = f"Fig. 7: D1 {kind}, stopped after {its} iterations"
-        p = io_figure(cfg, "early-stopping", row, title)
+        p = io_figure(cfg, "early-stopping", row, title, iterated=True)
         if p is not None:
             paths.append(p)
     return paths

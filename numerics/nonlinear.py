@@ -128,7 +128,7 @@ _TITLES = {
 def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
     paths = []
     for row in rows:
-        p = io_figure(cfg, "nonlinear", row, _TITLES.get(row["key"], row["key"]))
+        p = io_figure(cfg, "nonlinear", row, _TITLES.get(row["key"], row["key"]), iterated=True)
         if p is not None:
             paths.append(p)
     return paths

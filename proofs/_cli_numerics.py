@@ -77,8 +77,16 @@ def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
     _need_torch()
     import numerics
 
+    from ._report_inputs import audit_table, check_outcomes
+
     path = numerics.write_report(
-        args.out, quick=args.quick, device=args.device, seed=_seed(args.seed), log=err
+        args.out,
+        quick=args.quick,
+        device=args.device,
+        seed=_seed(args.seed),
+        log=err,
+        checks=check_outcomes(args.quick, err),
+        audit=audit_table(),
     )
     print(f"report written to {path}", file=out)
     return 0

@@ -16,15 +16,32 @@ MAX_DENSE_ENTRIES = 2**26
 
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
-    p = sub.add_parser("masks", help="forced-zero pattern of L conv layers on s×s images")
+    p = sub.add_parser(
+        "masks",
+        help="forced-zero pattern of L conv layers on s×s images",
+        description="Which entries of the end-to-end matrix of L conv layers are forced to "
+        "zero whatever the weights (Theorem 4: fewer than s−1 layers of 3×3 filters leave "
+        "some, whatever the number of filters).",
+    )
     p.add_argument("--size", required=True, help="image size s (s×s images)")
-    p.add_argument("--depth", required=True, help="number of conv layers L")
+    p.add_argument(
+        "--depth", required=True, help="number of conv layers L (with --gif also a range A..B)"
+    )
     p.add_argument("--kernel", default="3", help="odd kernel size k (default 3)")
     p.add_argument("--filters", default="1", help="filters F in the hidden layers (default 1)")
     p.add_argument("--pixels", default=None, help="output pixels to show, e.g. '0,0;2,3'")
     p.add_argument("--show-mask", action="store_true", help="print the d×d mask even if large")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--png", default=None, help="write the d×d mask as a PNG image")
+    p.add_argument(
+        "--png", default=None, help="write an annotated picture (title, axes, legend) as PNG"
+    )
+    p.add_argument("--svg", default=None, help="the same picture as SVG, for print")
+    p.add_argument(
+        "--gif", default=None, help="an animated GIF over depths 1..L (or the range A..B)"
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="also print how the entries were certified"
+    )
     p.set_defaults(handler=_masks)
 
     p = sub.add_parser("depth", help="least depth with no forced zero (Theorem 4)")
@@ -51,6 +68,28 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser("audit", help="Tables 1–2: printed vs recomputed bounds and params")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_audit)
+
+
+def _picture_path(option: str, text: str | None, ext: str) -> None:
+    """The picture's format is the one its extension names: a mismatch is a usage error."""
+    if text is not None and not text.lower().endswith(ext):
+        raise UsageError(
+            option, text, f"{option} writes {ext[1:].upper()}: the name must end in {ext}"
+        )
+
+
+def _depths(text: str, gif: bool) -> tuple[int, list[int]]:
+    """``L`` or (with --gif) ``A..B``: the depth shown in text, and the GIF's frames."""
+    m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", text)
+    if m is None:
+        depth = _int("--depth", text, minimum=0)
+        return depth, list(range(min(1, depth), depth + 1))
+    if not gif:
+        raise UsageError("--depth", text, "a range A..B is for --gif; give one depth L")
+    a, b = int(m[1]), int(m[2])
+    if b < a or b - a > 200:
+        raise UsageError("--depth", text, "expected A..B with A ≤ B and at most 200 frames")
+    return b, list(range(a, b + 1))
 
 
 def _int(name: str, text: str, *, minimum: int = 1) -> int:
@@ -105,7 +144,10 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     from symconv import certify, conv_stack, factored_pattern, min_full_depth
 
     size = _int("--size", args.size)
-    depth = _int("--depth", args.depth, minimum=0)
+    _picture_path("--png", args.png, ".png")
+    _picture_path("--svg", args.svg, ".svg")
+    _picture_path("--gif", args.gif, ".gif")
+    depth, frames = _depths(args.depth, args.gif is not None)
     kernel = _odd_kernel(args.kernel)
     filters = _int("--filters", args.filters)
     _check_dense(size)
@@ -117,10 +159,7 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     mask = pat.dense()
     need = min_full_depth(size, kernel)
     d = size * size
-    if args.png:
-        from symconv._png import write_png
-
-        write_png(args.png, mask, scale=max(1, 512 // d))
+    written = _pictures(args, mask, size, depth, kernel, filters, pixels, frames)
     if args.json:
         obj = {
             "size": size,
@@ -147,7 +186,8 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
         f"{'yes' if pat.full else 'no'} (least depth without forced zeros: {need})",
         file=out,
     )
-    print(f"certificate: {cert.describe()}", file=out)
+    if args.verbose:
+        print(f"certificate: {cert.describe()}", file=out)
     for i, j in pixels:
         row = mask[i * size + j].reshape(size, size)
         print(
@@ -161,9 +201,43 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
             print("  " + line.replace("1", "#").replace("0", "."), file=out)
     else:
         print(f"\n(the {d}×{d} mask: --show-mask prints it, --json or --png write it)", file=out)
-    if args.png:
-        print(f"mask written to {args.png}", file=out)
+    for path in written:
+        print(f"picture written to {path}", file=out)
     return 0
+
+
+def _pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[str]:  # type: ignore[no-untyped-def]
+    """The --png / --svg / --gif pictures (matplotlib; Pillow for the GIF)."""
+    wanted = [p for p in (args.png, args.svg, args.gif) if p]
+    if not wanted:
+        return []
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        if args.svg or args.gif:
+            option, path = ("--svg", args.svg) if args.svg else ("--gif", args.gif)
+            raise UsageError(option, path, "needs matplotlib (pip install matplotlib)")
+        from symconv._png import write_png
+
+        # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
+        write_png(args.png, mask, scale=max(1, 512 // (size * size)))
+        return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
+    from symconv import conv_stack, factored_pattern
+    from symconv._figure import mask_figure, mask_gif
+
+    for path in (args.png, args.svg):
+        if path:
+            mask_figure(
+                path, mask, size=size, depth=depth, kernel=kernel, filters=filters, pixels=pixels
+            )
+    if args.gif:
+        masks = []
+        for L in frames:
+            pat = factored_pattern(conv_stack(size, L, kernel=kernel, filters=filters))
+            assert pat is not None
+            masks.append((L, pat.dense()))
+        mask_gif(args.gif, masks, size=size, kernel=kernel, filters=filters, pixels=pixels)
+    return wanted
 
 
 def _size_range(text: str) -> list[int]:

@@ -16,7 +16,14 @@ from ._errors import UsageError
 
 __all__ = ["main"]
 
-EPILOG = """exit codes: 0 success / every check passed; 1 a check is fail, unknown or error;
+EPILOG = """examples:
+  verify all                          # check every claim of the paper
+  verify explain thm4.depth-bound     # one claim, in words
+  verify masks --size 5 --depth 3     # which entries are forced to zero
+  verify explore --out page.html      # the same, interactive, in a browser
+  verify COMMAND --help               # each command's options and examples
+
+exit codes: 0 success / every check passed; 1 a check is fail, unknown or error;
 2 a usage mistake (one line on stderr naming the argument and its value)."""
 
 
@@ -32,7 +39,7 @@ class _ArgparseError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import _cli_checks, _cli_numerics, _cli_symconv
+    from . import _cli_checks, _cli_numerics, _cli_symconv, _examples, _explore
 
     parser = _Parser(
         prog="verify",
@@ -45,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cli_checks.add_parsers(sub)
     _cli_symconv.add_parsers(sub)
     _cli_numerics.add_parsers(sub)
+    _explore.add_parsers(sub)
+    _examples.add_examples(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""A minimal PNG writer (zlib + struct): figures of masks without importing matplotlib."""
+"""A minimal PNG writer (zlib + struct): the bare mask bitmap where matplotlib is missing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import write_atomic
 
 __all__ = ["write_png"]
 
@@ -29,6 +31,4 @@ def write_png(path: str | Path, image: np.ndarray, *, scale: int = 1) -> Path:
     header = struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0)
     data = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
     data += _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b"")
-    path = Path(path)
-    path.write_bytes(data)
-    return path
+    return write_atomic(path, data)

@@ -120,8 +120,19 @@ def test_report_page(tiny, tmp_path, monkeypatch) -> None:
             monkeypatch.delitem(mods, name)
     monkeypatch.setitem(mods, "ghost", "numerics._no_such_module")
     path = numerics.write_report(tmp_path, quick=True)
-    text = path.read_text()
-    assert path == tmp_path / "report.md"
-    assert "## downsampling" in text and "## ghost" in text and "Not available" in text
+    assert path == tmp_path / "index.html"
+    page = path.read_text()
+    assert 'id="exp-downsampling"' in page and 'id="exp-ghost"' in page
+    assert "not available" in page and 'src="downsampling-d1.png"' in page
+    assert "<figcaption>" in page and 'href="downsampling.json"' in page
+    text = (tmp_path / "report.md").read_text()
+    assert "### downsampling" in text and "### ghost" in text and "not available" in text
     assert "Setup and choices" in text and "(downsampling-d1.png)" in text
     assert "| d1 |" in text and (tmp_path / "downsampling-d1.png").exists()
+    # quick mode: every experiment is inconclusive; no Sphinx role survives
+    assert "inconclusive" in text and ":mod:" not in text and ":func:" not in text
+    assert ":mod:" not in page and ":func:" not in page
+    # compact tables: at most 8 columns
+    for line in text.splitlines():
+        if line.startswith("| ") and line.count(" | ") >= 1:
+            assert line.count(" | ") <= 7, line

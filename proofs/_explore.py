@@ -1,0 +1,124 @@
+"""``verify explore``: one self-contained HTML page to explore forced zeros interactively.
+
+The page (``explore_page.html`` beside this module) recomputes in the browser what
+``verify masks`` and ``verify depth`` compute: a conv layer's pattern is
+``channels ⊗ rows ⊗ cols``; along one axis a 'same'-padded k-tap conv is a band, so the
+network's d×d pattern (d = s²) is ``R ⊗ C`` with R = C the boolean product of the per-axis
+patterns, and entry (r·s + c, r'·s + c') is reachable iff ``R[r, r']`` and ``C[c, c']``.
+It exposes ``window.symconv.mask({size, depth, kernel, filters})``, which returns the rows of
+``verify masks --json``'s ``mask``. No network, no CDN: inline script and style, opens from
+``file://``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TextIO
+
+from ._errors import UsageError
+
+__all__ = ["explore_page"]
+
+_TEMPLATE = Path(__file__).with_name("explore_page.html")
+_PLACEHOLDER = '/*__INITIAL__*/{"size": 5, "depth": 4, "kernel": 3, "filters": 1, "downsample": 1}'
+
+
+def _python_summary(size: int, depth: int, kernel: int, filters: int, downsample: int) -> dict:
+    """forced zeros and full support from symconv, shown beside the page's own numbers."""
+    from symconv import conv_stack, factored_pattern
+
+    if downsample == 1:
+        net = conv_stack(size, depth, kernel=kernel, filters=filters)
+    else:
+        from ._cli_symconv import _downsampling_family
+
+        net = _downsampling_family(size, kernel, downsample)(depth)
+    pat = factored_pattern(net)
+    assert pat is not None
+    return {"forced_zeros": pat.forced_zeros, "full_support": pat.full}
+
+
+def explore_page(
+    size: int = 5,
+    depth: int | None = None,
+    kernel: int = 3,
+    filters: int = 1,
+    downsample: bool = False,
+) -> str:
+    """The explorer's HTML, opening at this configuration (depth: the least full depth)."""
+    from symconv import min_full_depth
+
+    stride = 2 if downsample else 1
+    if depth is None:
+        if stride == 1:
+            depth = min_full_depth(size, kernel) or size
+        else:
+            from symconv import min_full_depth_of
+
+            from ._cli_symconv import _downsampling_family
+
+            depth = max(1, min_full_depth_of(_downsampling_family(size, kernel, 2), 2 * size) or 1)
+    initial = {
+        "size": size,
+        "depth": depth,
+        "kernel": kernel,
+        "filters": filters,
+        "downsample": stride,
+        "python": _python_summary(size, depth, kernel, filters, stride),
+    }
+    text = _TEMPLATE.read_text(encoding="utf-8")
+    assert _PLACEHOLDER in text
+    blob = json.dumps(initial).replace("</", "<\\/")
+    return text.replace(_PLACEHOLDER, blob)
+
+
+def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+    p = sub.add_parser(
+        "explore",
+        help="write an interactive forced-zero explorer (one HTML file)",
+        description="Write one self-contained HTML page (no network) to explore which entries "
+        "of a linear conv net's matrix are forced to zero, layer by layer (Theorem 4).",
+    )
+    p.add_argument("--out", required=True, help="the HTML file to write (FILE.html)")
+    p.add_argument("--size", default="5", help="initial image size s, 2..64 (default 5)")
+    p.add_argument("--depth", default=None, help="initial depth L (default: the least full)")
+    p.add_argument("--kernel", default="3", help="initial odd kernel size k, 1..15 (default 3)")
+    p.add_argument("--filters", default="1", help="initial number of filters F (default 1)")
+    p.add_argument(
+        "--downsample", action="store_true", help="start with the stride-2 network (Section 4)"
+    )
+    p.set_defaults(handler=_explore)
+
+
+def _int(name: str, text: str, lo: int, hi: int) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise UsageError(name, text, "must be an integer") from None
+    if not lo <= value <= hi:
+        raise UsageError(name, text, f"must be between {lo} and {hi}")
+    return value
+
+
+def _explore(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    size = _int("--size", args.size, 2, 64)
+    depth = None if args.depth is None else _int("--depth", args.depth, 0, 512)
+    kernel = _int("--kernel", args.kernel, 1, 15)
+    if kernel % 2 == 0:
+        raise UsageError("--kernel", args.kernel, "must be odd: 'same' padding needs it")
+    filters = _int("--filters", args.filters, 1, 4096)
+    if args.downsample and size % 2:
+        raise UsageError("--size", args.size, "must be even with --downsample")
+    path = Path(args.out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError("--out", args.out, "must end in .html (the page is one HTML file)")
+    if path.is_dir():
+        raise UsageError("--out", args.out, "is a folder; give a file name ending in .html")
+    if not path.parent.is_dir():
+        raise UsageError("--out", args.out, "its folder does not exist")
+    from symconv._atomic import write_atomic
+
+    write_atomic(path, explore_page(size, depth, kernel, filters, args.downsample))
+    print(f"explorer written to {path} (open it in a browser; it needs no network)", file=out)
+    return 0
