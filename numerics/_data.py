@@ -113,6 +113,21 @@ def _folder_files(path: Path) -> list[tuple[Path, os.stat_result]]:
     return files
 
 
+def _image_header(f: Path) -> tuple[int, int]:
+    """Width and height from the image's header (nothing decoded); one line if unreadable
+    or larger than :data:`MAX_IMAGE_PIXELS`."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(f) as im:  # reads the header only
+            w, h = im.size
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ExperimentError("--images", str(f), f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}")
+    return w, h
+
+
 def check_images(source: str | os.PathLike[str], need: int = 0) -> int:
     """Validate ``--images`` without decoding a pixel; return how many images it holds.
 
@@ -135,7 +150,10 @@ def check_images(source: str | os.PathLike[str], need: int = 0) -> int:
     path = Path(text)
     st = _stat(path, shown)
     if stat.S_ISDIR(st.st_mode):
-        count = len(_folder_files(path))
+        files = _folder_files(path)
+        for f, _ in files:
+            _image_header(f)
+        count = len(files)
     elif stat.S_ISREG(st.st_mode):
         size = st.st_size
         if size == 0 or size % _CIFAR_RECORD:

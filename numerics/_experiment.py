@@ -34,7 +34,7 @@ class ExperimentError(ValueError):
     def __init__(self, argument: str, value: object, why: str) -> None:
         self.argument = argument
         self.value = value
-        super().__init__(f"{argument}: {why} (got {value!r})")
+        super().__init__(f"{argument}: {why} (got {_shown(value)})")
 
 
 @dataclass(frozen=True)
@@ -225,3 +225,13 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         )
     for f in result.get("figures", []):
         print(f"  figure: {f}", file=out)
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
+    line, still recognisable by its start and its length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 30]}… ({n} characters)"

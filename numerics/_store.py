@@ -66,7 +66,7 @@ class StoreError(ValueError):
     def __init__(self, argument: str, value: object, why: str) -> None:
         self.argument = argument
         self.value = value
-        super().__init__(f"{argument}: {why} (got {value!r})")
+        super().__init__(f"{argument}: {why} (got {_shown(value)})")
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -286,3 +286,13 @@ class RowStore:
         }
         atomic_write_bytes(self.path, json.dumps(obj, indent=1).encode("utf-8"))
         self.written = len(rows) + len(pending)
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
+    line, still recognisable by its start and its length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 30]}… ({n} characters)"
