@@ -121,6 +121,8 @@ def list_experiments() -> list[tuple[str, str]]:
 
 
 def _check_device(device: str) -> str:
+    if device == "cpu":
+        return device
     import torch
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):

@@ -3,7 +3,8 @@
 Registered as ``tiny-test`` only by the tests (``TINY_ENV`` in a child process). A row's
 ``value`` is a pure function of the key and the seed, so a resumed run can be compared with
 a fresh one; ``TINY_INTERRUPT_AT=K`` raises KeyboardInterrupt in row K (as Ctrl-C would);
-``TINY_CALLS=PATH`` appends each computed key to PATH (to see what was recomputed).
+``TINY_HOLD=PATH`` makes rows after the first wait for PATH to exist; ``TINY_CALLS=PATH``
+appends each computed key to PATH (to see what was recomputed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def _row(key: str, cfg: RunConfig):  # type: ignore[no-untyped-def]
             with open(calls, "a") as fh:
                 fh.write(key + "\n")
         time.sleep(float(os.environ.get("TINY_SLEEP", "0")))
+        hold = os.environ.get("TINY_HOLD")  # wait (at most 60 s) until this file exists
+        deadline = time.monotonic() + 60
+        while key != "r0" and hold and not os.path.exists(hold) and time.monotonic() < deadline:
+            time.sleep(0.02)
         return {"value": (int(key[1:]) + 1) * 1000 + cfg.seed, "quick": cfg.quick}
 
     return thunk
