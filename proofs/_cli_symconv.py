@@ -23,6 +23,11 @@ MAX_MATRIX_ENTRIES = 2**20
 #: most this many steps in all (about 2 s), e.g. --size 1..2400 at k = 3.
 MAX_DEPTH_STEPS = 3_000_000
 MAX_DEPTH_SIZE = 1_000_000
+#: ``depth --downsample T`` builds the network at each depth L = 0, 1, … until no zero is
+#: forced: (L+1)(L+4)/2 layer applications per size, up to L = 2s when a stride-T layer
+#: with k < T never sees some pixel, else up to Theorem 4's bound at s/T (plus one). A
+#: request may take at most this many applications in all (about 3 s), e.g. --size 256.
+MAX_DOWNSAMPLE_LAYERS = 10_000
 
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
@@ -298,6 +303,18 @@ def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
             raise UsageError("--size", args.size, f"no size divisible by --downsample {stride}")
         if max(sizes) > 512:
             raise UsageError("--size", args.size, "with --downsample, sizes up to 512")
+        apps = 0
+        for s_ in sizes:
+            b = depth_bound(s_ // stride, kernel)
+            top = 2 * s_ if b is None or kernel < stride else min(2 * s_, b + 1)
+            apps += (top + 1) * (top + 4) // 2
+        if apps > MAX_DOWNSAMPLE_LAYERS:
+            raise UsageError(
+                "--size",
+                args.size,
+                f"with --downsample {stride}, needs about {apps} layer applications, more than "
+                f"{MAX_DOWNSAMPLE_LAYERS} (about 3 s); ask for fewer or smaller sizes",
+            )
         rows = []
         for s in sizes:
             make = _downsampling_family(s, kernel, stride)

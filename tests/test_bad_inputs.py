@@ -204,6 +204,16 @@ CASES: list[Case] = [
         lambda p: ["depth", "--size", "1..100000", "--kernel", "100001"],
         "--size",
     ),
+    (
+        "depth-downsample-1..512",
+        lambda p: ["depth", "--size", "1..512", "--downsample", "2"],
+        "--size",
+    ),
+    (
+        "depth-downsample-unseen-pixels",
+        lambda p: ["depth", "--size", "128", "--downsample", "128"],
+        "--size",
+    ),
     # ---- matrix ---------------------------------------------------------------------
     *[
         (f"matrix-size-{i}", lambda p, v=v: ["matrix", "--size", v], "--size")
