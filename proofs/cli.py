@@ -83,6 +83,7 @@ def main(
 def _interrupted(exc: KeyboardInterrupt, args: argparse.Namespace) -> str:
     """One line for Ctrl-C: what was kept and how to go on."""
     kept, path = getattr(exc, "kept", None), getattr(exc, "path", None)
+    name = getattr(exc, "name", "the experiment")
     if path is None:
         if getattr(args, "command", None) in ("experiment", "report") and kept is not None:
             return "verify: interrupted; no --out, so no rows were kept (--out DIR keeps them)"
@@ -90,6 +91,6 @@ def _interrupted(exc: KeyboardInterrupt, args: argparse.Namespace) -> str:
     again = (
         "rerun the same command with --resume to continue"
         if args.command == "experiment"
-        else f"verify experiment {exc.name} --out {path.parent} --resume continues it"
+        else f"verify experiment {name} --out {path.parent} --resume continues it"
     )
-    return f"verify: interrupted; {kept} finished row(s) of {exc.name} kept in {path}; {again}"
+    return f"verify: interrupted; {kept} finished row(s) of {name} kept in {path}; {again}"
