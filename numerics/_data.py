@@ -16,6 +16,8 @@ R, G and B planes of a 32×32 image). The batch file is read as plain bytes with
 
 from __future__ import annotations
 
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from ._experiment import ExperimentError
 
 __all__ = [
     "BUNDLED",
+    "check_images",
     "gaussian_images",
+    "images_identity",
     "load_images",
     "orthogonal_squares",
     "square_images",
@@ -58,6 +62,138 @@ BUNDLED: tuple[tuple[str, str], ...] = (
 
 _EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 _CIFAR_RECORD = 1 + 3 * 32 * 32
+
+#: Limits on ``--images`` (each checked with ``os.stat`` or the image header, before any
+#: pixel is decoded): bytes of one image file, pixels of one image, image files in a
+#: folder, records of a CIFAR-10 batch file (60000 = the whole training and test sets),
+#: bytes of a path.
+MAX_IMAGE_BYTES = 64 * 2**20
+MAX_IMAGE_PIXELS = 2**25  # e.g. 5792×5792; a 32×32 experiment never needs more
+MAX_FOLDER_IMAGES = 10_000
+MAX_CIFAR_RECORDS = 60_000
+MAX_PATH_BYTES = 4096
+
+
+def _stat(path: Path, shown: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        raise ExperimentError("--images", shown, "no such file or folder") from None
+    except OSError as exc:
+        raise ExperimentError("--images", shown, f"cannot read ({exc.strerror})") from None
+
+
+def _folder_files(path: Path) -> list[tuple[Path, os.stat_result]]:
+    """The image files of a folder (sorted by name), each a regular file within the byte
+    limit; refused with one line otherwise. Reads directory entries and ``stat`` only."""
+    files = []
+    try:
+        entries = sorted(
+            (e for e in os.scandir(path) if Path(e.name).suffix.lower() in _EXTENSIONS),
+            key=lambda e: e.name,
+        )
+    except OSError as exc:
+        raise ExperimentError("--images", str(path), f"cannot list ({exc.strerror})") from None
+    if len(entries) > MAX_FOLDER_IMAGES:
+        raise ExperimentError(
+            "--images", str(path), f"{len(entries)} image files, more than {MAX_FOLDER_IMAGES}"
+        )
+    for e in entries:
+        f = path / e.name
+        st = _stat(f, str(f))
+        if not stat.S_ISREG(st.st_mode):
+            raise ExperimentError("--images", str(f), "is not a regular file")
+        if st.st_size > MAX_IMAGE_BYTES:
+            raise ExperimentError(
+                "--images", str(f), f"{st.st_size} bytes, more than {MAX_IMAGE_BYTES} per image"
+            )
+        files.append((f, st))
+    if not files:
+        raise ExperimentError("--images", str(path), "folder holds no PNG/JPEG images")
+    return files
+
+
+def _image_header(f: Path) -> tuple[int, int]:
+    """Width and height from the image's header (nothing decoded); one line if unreadable
+    or larger than :data:`MAX_IMAGE_PIXELS`."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(f) as im:  # reads the header only
+            w, h = im.size
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ExperimentError("--images", str(f), f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}")
+    return w, h
+
+
+def check_images(source: str | os.PathLike[str], need: int = 0) -> int:
+    """Validate ``--images`` without decoding a pixel; return how many images it holds.
+
+    A folder: its image files must be regular files of at most :data:`MAX_IMAGE_BYTES`
+    (at most :data:`MAX_FOLDER_IMAGES` of them). A file: a CIFAR-10 binary batch, a
+    positive multiple of 3073 bytes, at most :data:`MAX_CIFAR_RECORDS` records. Anything
+    else (a FIFO, a device such as ``/dev/zero``, a socket) is refused before it is opened.
+    ``need``: the images the experiment takes; fewer is refused here, before training.
+    """
+    text = os.fspath(source)
+    shown = text if len(text) <= 200 else text[:40] + "…"
+    if text == "":
+        raise ExperimentError("--images", text, "empty path")
+    if "\x00" in text or len(os.fsencode(text)) > MAX_PATH_BYTES:
+        raise ExperimentError(
+            "--images", shown, f"not a usable path (at most {MAX_PATH_BYTES} bytes)"
+        )
+    if any(len(os.fsencode(p)) > 255 for p in Path(text).parts):
+        raise ExperimentError("--images", shown, "a path component is longer than 255 bytes")
+    path = Path(text)
+    st = _stat(path, shown)
+    if stat.S_ISDIR(st.st_mode):
+        files = _folder_files(path)
+        for f, _ in files:
+            _image_header(f)
+        count = len(files)
+    elif stat.S_ISREG(st.st_mode):
+        size = st.st_size
+        if size == 0 or size % _CIFAR_RECORD:
+            raise ExperimentError(
+                "--images",
+                shown,
+                f"not a CIFAR-10 binary batch: {size} bytes is not a positive multiple "
+                f"of {_CIFAR_RECORD} (1 label byte + 3072 pixel bytes per record)",
+            )
+        count = size // _CIFAR_RECORD
+        if count > MAX_CIFAR_RECORDS:
+            raise ExperimentError(
+                "--images", shown, f"{count} records, more than {MAX_CIFAR_RECORDS}"
+            )
+    else:
+        raise ExperimentError(
+            "--images", shown, "not a folder or a regular file (a FIFO, device or socket)"
+        )
+    if count < need:
+        raise ExperimentError(
+            "--images", shown, f"holds {count} image(s); this experiment needs {need}"
+        )
+    return count
+
+
+def images_identity(source: str | os.PathLike[str] | None) -> str | dict[str, object] | None:
+    """What identifies ``--images`` for ``--resume``: ``None`` (bundled photographs) or the
+    absolute path with a digest of every image file's name, size and modification time."""
+    import hashlib
+
+    if source is None:
+        return None
+    path = Path(source).resolve()
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        listing = [(f.name, s.st_size, s.st_mtime_ns) for f, s in _folder_files(path)]
+    else:
+        listing = [(path.name, st.st_size, st.st_mtime_ns)]
+    digest = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+    return {"path": str(path), "files": len(listing), "stat_digest": digest}
 
 
 def _to_rgb_float(img: np.ndarray) -> np.ndarray:
@@ -117,29 +253,26 @@ def _bundled(size: int) -> np.ndarray:
 def _folder(path: Path, size: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in _EXTENSIONS)
-    if not files:
-        raise ExperimentError("--images", str(path), "folder holds no PNG/JPEG images")
     imgs = []
-    for f in files:
+    for f, _ in _folder_files(path):
         try:
-            with Image.open(f) as im:
+            with Image.open(f) as im:  # reads the header only
+                w, h = im.size
+                if w * h > MAX_IMAGE_PIXELS:
+                    raise ExperimentError(
+                        "--images", str(f), f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}"
+                    )
                 arr = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
         imgs.append(_square_resize(_to_rgb_float(arr), size))
     return np.stack(imgs).astype(np.float32)
 
 
 def _cifar_bin(path: Path, size: int) -> np.ndarray:
-    raw = path.read_bytes()
-    if len(raw) == 0 or len(raw) % _CIFAR_RECORD:
-        raise ExperimentError(
-            "--images",
-            str(path),
-            f"not a CIFAR-10 binary batch: {len(raw)} bytes is not a positive multiple "
-            f"of {_CIFAR_RECORD} (1 label byte + 3072 pixel bytes per record)",
-        )
+    count = check_images(path)  # stat only: a regular file of whole records, size capped
+    with open(path, "rb") as fh:
+        raw = fh.read(count * _CIFAR_RECORD)
     rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
     labels = rec[:, 0]
     if labels.max() > 9:
@@ -175,9 +308,8 @@ def load_images(
     if source is None:
         pool = _bundled(size)
     else:
+        check_images(source)
         path = Path(source)
-        if not path.exists():
-            raise ExperimentError("--images", str(source), "no such file or folder")
         pool = _folder(path, size) if path.is_dir() else _cifar_bin(path, size)
     if n > len(pool):
         raise ExperimentError(

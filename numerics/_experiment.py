@@ -8,12 +8,13 @@ skips rows already there with ``resume``, then draws the figures.
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+from ._store import RowStore, RunInterrupted, check_out_folder
 
 __all__ = [
     "EXPERIMENT_MODULES",
@@ -33,7 +34,7 @@ class ExperimentError(ValueError):
     def __init__(self, argument: str, value: object, why: str) -> None:
         self.argument = argument
         self.value = value
-        super().__init__(f"{argument}: {why} (got {value!r})")
+        super().__init__(f"{argument}: {why} (got {_shown(value)})")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,32 @@ class RunConfig:
     progress: bool = False
     log: TextIO = field(default=sys.stderr)
 
+    def identity(self, name: str) -> dict[str, Any]:
+        """What makes two runs' rows interchangeable (stored as ``config`` in ``NAME.json``;
+        ``--resume`` reuses rows only under an equal identity): the experiment, quick or
+        full, the seed, the images (absolute path plus size and modification time of each
+        file) and the row format. Not the device, the output folder or the logging."""
+        from ._data import images_identity
+
+        return {
+            "experiment": name,
+            "row_format": ROW_FORMAT,
+            "quick": bool(self.quick),
+            "seed": int(self.seed),
+            "images": images_identity(self.images),
+        }
+
+
+#: Version of the rows' fields; a change makes older rows files non-resumable.
+ROW_FORMAT = 1
+
+#: Images an experiment takes from ``--images`` (checked before any training).
+IMAGES_NEEDED: dict[str, int] = {
+    "downsampling": 2,
+    "nonlinear": 10,
+    "early-stopping": 2,
+    "initialization": 1,
+}
 
 Row = dict[str, Any]
 
@@ -101,6 +128,8 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def _check_device(device: str) -> str:
+    if device == "cpu":
+        return device
     import torch
 
     if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
@@ -108,6 +137,24 @@ def _check_device(device: str) -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ExperimentError("--device", device, "CUDA is not available on this machine")
     return device
+
+
+#: Seeds accepted by ``--seed``: numpy's and torch's generators take 0 ≤ seed < 2**32.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: object, argument: str = "--seed") -> int:
+    """``seed`` as an int in ``0..MAX_SEED``; text is parsed (one line naming ``--seed``)."""
+    if isinstance(seed, bool):
+        raise ExperimentError(argument, seed, "must be an integer")
+    if isinstance(seed, str):
+        try:
+            seed = int(seed.strip())
+        except ValueError:
+            raise ExperimentError(argument, seed, "must be an integer") from None
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ExperimentError(argument, seed, f"must be an integer in 0..{MAX_SEED} (2**32 − 1)")
+    return seed
 
 
 def run_experiment(
@@ -124,8 +171,13 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``."""
     exp = get_experiment(name)
-    if images is not None and not Path(images).exists():
-        raise ExperimentError("--images", images, "no such file or folder")
+    seed = check_seed(seed)
+    if images is not None:
+        from ._data import check_images
+
+        check_images(images, need=IMAGES_NEEDED.get(name, 0))
+    if out is not None:
+        out = check_out_folder(out, "--out")  # before any work: '' or a file is refused
     log = log if log is not None else sys.stderr
     cfg = RunConfig(
         quick=quick,
@@ -137,29 +189,28 @@ def run_experiment(
         progress=progress and _is_terminal(log),
         log=log,
     )
-    done: dict[str, Row] = {}
-    path = None
-    if cfg.out is not None:
-        cfg.out.mkdir(parents=True, exist_ok=True)
-        path = cfg.out / f"{name}.json"
-        if resume and path.exists():
-            for row in json.loads(path.read_text()).get("rows", []):
-                done[row["key"]] = row
+    if out is None:
+        return _run(exp, cfg, None)
+    with RowStore.open(out, name, cfg.identity(name), resume=resume) as store:
+        return _run(exp, cfg, store)
+
+
+def _run(exp: Experiment, cfg: RunConfig, store: RowStore | None) -> dict[str, Any]:
+    """Compute (or reuse) each row, store it at once, then draw the figures."""
+    done = store.done if store is not None else {}
     rows: list[Row] = []
-    for key, thunk in exp.rows(cfg):
-        if key in done:
-            row = done[key]
-        else:
-            row = {"key": key, **thunk()}
-        rows.append(row)
-        if path is not None:
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({"experiment": name, "rows": rows}, indent=1))
-            tmp.replace(path)
+    try:
+        for key, thunk in exp.rows(cfg):
+            rows.append(done[key] if key in done else {"key": key, **thunk()})
+            if store is not None:
+                store.write(rows)
+    except KeyboardInterrupt:
+        kept = store.written if store is not None else 0
+        raise RunInterrupted(exp.name, kept, store.path if store else None) from None
     figures: list[str] = []
     if cfg.out is not None and exp.figures is not None:
         figures = [str(p) for p in exp.figures(cfg, rows)]
-    return {"experiment": name, "rows": rows, "figures": figures}
+    return {"experiment": exp.name, "rows": rows, "figures": figures}
 
 
 def print_result(result: dict[str, Any], out: TextIO) -> None:
@@ -190,3 +241,13 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         )
     for f in result.get("figures", []):
         print(f"  figure: {f}", file=out)
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
+    line, still recognisable by its start and its length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 30]}… ({n} characters)"

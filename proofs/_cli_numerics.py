@@ -17,7 +17,7 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("name", help="experiment name, or 'list'")
     p.add_argument("--quick", action="store_true", help="small form, minutes on a CPU")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", default="0", help="random seed (integer)")
+    p.add_argument("--seed", default="0", help="random seed, 0 ≤ N < 2**32 (default 0)")
     p.add_argument("--out", default=None, help="folder for rows (JSON) and figures (PNG)")
     p.add_argument("--resume", action="store_true", help="skip rows already in --out")
     p.add_argument("--images", default=None, help="folder of images or CIFAR-10 .bin file")
@@ -27,8 +27,8 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser("report", help="one page with every experiment and its figures")
     p.add_argument("--out", required=True, help="folder to write the report into")
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", default="0")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (checked before any run)")
+    p.add_argument("--seed", default="0", help="random seed, 0 ≤ N < 2**32 (default 0)")
     p.set_defaults(handler=_report)
 
 
@@ -40,10 +40,9 @@ def _need_torch() -> None:
 
 
 def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError("--seed", text, "must be an integer") from None
+    from numerics._experiment import check_seed
+
+    return check_seed(text)
 
 
 def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
@@ -51,6 +50,11 @@ def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyp
     import numerics
 
     if args.name == "list":
+        if args.json:
+            items = [{"name": n, "summary": s} for n, s in numerics.list_experiments()]
+            json.dump({"experiments": items}, out, indent=1)
+            out.write("\n")
+            return 0
         for name, summary in numerics.list_experiments():
             print(f"{name:<16} {summary}", file=out)
         return 0
@@ -76,14 +80,19 @@ def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyp
 def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
     _need_torch()
     import numerics
+    from numerics._experiment import _check_device
+    from numerics._store import check_out_folder
 
     from ._report_inputs import audit_table, check_outcomes
 
+    seed = _seed(args.seed)
+    device = _check_device(args.device)
+    folder = check_out_folder(args.out, "--out")
     path = numerics.write_report(
-        args.out,
+        folder,
         quick=args.quick,
-        device=args.device,
-        seed=_seed(args.seed),
+        device=device,
+        seed=seed,
         log=err,
         checks=check_outcomes(args.quick, err),
         audit=audit_table(),

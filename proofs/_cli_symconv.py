@@ -6,13 +6,29 @@ These commands import only numpy and symconv (no sympy, z3 or torch), so they an
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import TextIO
 
 from ._errors import UsageError
 
-#: Largest dense d×d output (entries) these commands print.
+#: Largest dense d×d mask (entries) ``masks`` prints: s ≤ 90 (8100×8100, about 1 s and
+#: 250 MB at the limit). Depth, kernel and filters cost nothing beyond it: the pattern is
+#: computed at depth min(L, saturation depth), kernel min(k, 2s−1) and one filter.
 MAX_DENSE_ENTRIES = 2**26
+#: Largest layer matrix ``matrix`` prints (entries, rows × columns): s ≤ 32 at stride 1,
+#: one string per entry (about 2 s and 100 MB of output at the limit).
+MAX_MATRIX_ENTRIES = 2**20
+#: ``depth``: the least depth is found by walking the layers' reach one layer at a time,
+#: ⌈(s−1)/((k−1)/2)⌉ steps per size (plus s/256 for the arrays); a request may take at
+#: most this many steps in all (about 2 s), e.g. --size 1..2400 at k = 3.
+MAX_DEPTH_STEPS = 3_000_000
+MAX_DEPTH_SIZE = 1_000_000
+#: ``depth --downsample T`` builds the network at each depth L = 0, 1, … until no zero is
+#: forced: (L+1)(L+4)/2 layer applications per size, up to L = 2s when a stride-T layer
+#: with k < T never sees some pixel, else up to Theorem 4's bound at s/T (plus one). A
+#: request may take at most this many applications in all (about 3 s), e.g. --size 256.
+MAX_DOWNSAMPLE_LAYERS = 10_000
 
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
@@ -70,14 +86,6 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p.set_defaults(handler=_audit)
 
 
-def _picture_path(option: str, text: str | None, ext: str) -> None:
-    """The picture's format is the one its extension names: a mismatch is a usage error."""
-    if text is not None and not text.lower().endswith(ext):
-        raise UsageError(
-            option, text, f"{option} writes {ext[1:].upper()}: the name must end in {ext}"
-        )
-
-
 def _depths(text: str, gif: bool) -> tuple[int, list[int]]:
     """``L`` or (with --gif) ``A..B``: the depth shown in text, and the GIF's frames."""
     m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", text)
@@ -115,9 +123,44 @@ def _check_dense(size: int, argument: str = "--size") -> None:
         raise UsageError(
             argument,
             size,
-            f"the dense {size * size}×{size * size} output would not fit "
+            f"the dense {size * size}×{size * size} mask would not fit "
             f"(limit {MAX_DENSE_ENTRIES} entries, s ≤ 90)",
         )
+
+
+def _picture_path(option: str, text: str | None, ext: str) -> str | None:
+    """Validate a picture path before any work: a file name ending in ``ext`` (its format)
+    in an existing, writable folder."""
+    import os
+    import stat
+    from pathlib import Path
+
+    if text is None:
+        return None
+    if text == "" or "\x00" in text:
+        raise UsageError(option, text, f"expected a file name ending in {ext}")
+    shown = text if len(text) <= 200 else text[:40] + "…"
+    if len(os.fsencode(text)) > 4096 or any(len(os.fsencode(p)) > 255 for p in Path(text).parts):
+        raise UsageError(option, shown, "path too long (at most 4096 bytes, 255 per name)")
+    path = Path(text)
+    if path.suffix.lower() != ext:
+        raise UsageError(
+            option, shown, f"{option} writes {ext[1:].upper()}: the name must end in {ext}"
+        )
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UsageError(option, shown, f"cannot use the path ({exc.strerror})") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise UsageError(option, shown, "exists and is not a regular file")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(option, shown, f"folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(option, shown, f"folder {str(parent)!r} is not writable")
+    return text
 
 
 def _pixels(text: str | None, size: int) -> list[tuple[int, int]]:
@@ -152,12 +195,18 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     filters = _int("--filters", args.filters)
     _check_dense(size)
     pixels = _pixels(args.pixels, size)
-    net = conv_stack(size, depth, kernel=kernel, filters=filters)
+    # The pattern is the same at every depth past saturation, for every kernel past 2s−1
+    # (the extra taps fall in the padding) and for every number of filters (the channel
+    # factor is all-ones): compute it, and certify it, on the smallest equivalent stack.
+    # A weight witness for one filter is one for F filters (the other filters set to 0).
+    eff_kernel = min(kernel, 2 * size - 1)
+    need = min_full_depth(size, eff_kernel)
+    eff_depth = min(depth, need if need is not None else 1)
+    net = conv_stack(size, eff_depth, kernel=eff_kernel, filters=1)
     pat = factored_pattern(net)
     assert pat is not None
     cert = certify(net)
     mask = pat.dense()
-    need = min_full_depth(size, kernel)
     d = size * size
     written = _pictures(args, mask, size, depth, kernel, filters, pixels, frames)
     if args.json:
@@ -171,6 +220,7 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
             "min_depth": need,
             "certified": cert.certified,
             "certificate": cert.describe(),
+            "computed_as": {"depth": eff_depth, "kernel": eff_kernel, "filters": 1},
             "mask": _mask_rows(mask),
         }
         json.dump(obj, out)
@@ -206,7 +256,20 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
-def _pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[str]:  # type: ignore[no-untyped-def]
+def _pictures(args, *drawing) -> list[str]:  # type: ignore[no-untyped-def]
+    """The pictures, or one usage line naming the option whose file could not be written
+    (a folder that passed the checks can still refuse: /proc, a full disk)."""
+    try:
+        return _draw_pictures(args, *drawing)
+    except OSError as exc:
+        asked = [(o, p) for o, p in (("--png", args.png), ("--svg", args.svg), ("--gif", args.gif))]
+        asked = [(o, p) for o, p in asked if p]
+        where = str(exc.filename or "")
+        option, path = next(((o, p) for o, p in asked if os.path.basename(p) in where), asked[0])
+        raise UsageError(option, path, f"cannot write ({exc.strerror or exc})") from None
+
+
+def _draw_pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[str]:  # type: ignore[no-untyped-def]
     """The --png / --svg / --gif pictures (matplotlib; Pillow for the GIF)."""
     wanted = [p for p in (args.png, args.svg, args.gif) if p]
     if not wanted:
@@ -222,7 +285,7 @@ def _pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[
         # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
         write_png(args.png, mask, scale=max(1, 512 // (size * size)))
         return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
-    from symconv import conv_stack, factored_pattern
+    from symconv import conv_stack, factored_pattern, min_full_depth
     from symconv._figure import mask_figure, mask_gif
 
     for path in (args.png, args.svg):
@@ -232,8 +295,12 @@ def _pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[
             )
     if args.gif:
         masks = []
+        # as for the text output: past saturation, past 2s−1 taps and for any F the pattern
+        # is that of the smallest equivalent single-filter stack
+        eff_kernel = min(kernel, 2 * size - 1)
+        need = min_full_depth(size, eff_kernel) or 1
         for L in frames:
-            pat = factored_pattern(conv_stack(size, L, kernel=kernel, filters=filters))
+            pat = factored_pattern(conv_stack(size, min(L, need), kernel=eff_kernel, filters=1))
             assert pat is not None
             masks.append((L, pat.dense()))
         mask_gif(args.gif, masks, size=size, kernel=kernel, filters=filters, pixels=pixels)
@@ -248,9 +315,21 @@ def _size_range(text: str) -> list[int]:
     b = int(m[2]) if m[2] is not None else a
     if a < 1 or b < a:
         raise UsageError("--size", text, "sizes must be positive and A ≤ B")
-    if b - a > 100_000 or b > 1_000_000:
-        raise UsageError("--size", text, "range too large (at most 100000 sizes, S ≤ 1000000)")
+    if b > MAX_DEPTH_SIZE:
+        raise UsageError("--size", text, f"sizes up to {MAX_DEPTH_SIZE}")
     return list(range(a, b + 1))
+
+
+def _check_depth_cost(text: str, sizes: list[int], kernel: int) -> None:
+    pad = max(1, (kernel - 1) // 2)
+    steps = sum(-(-(s - 1) // pad) + s // 256 + 1 for s in sizes)
+    if steps > MAX_DEPTH_STEPS:
+        raise UsageError(
+            "--size",
+            text,
+            f"needs {steps} layer steps at kernel {kernel}, more than {MAX_DEPTH_STEPS} "
+            "(about 2 s); ask for a smaller range",
+        )
 
 
 def _downsampling_family(size: int, kernel: int, stride: int):  # type: ignore[no-untyped-def]
@@ -272,6 +351,7 @@ def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     stride = _int("--downsample", args.downsample)
     sizes = _size_range(args.size)
     if stride == 1:
+        _check_depth_cost(args.size, sizes, kernel)
         rows = [
             {
                 "size": s,
@@ -287,6 +367,18 @@ def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
             raise UsageError("--size", args.size, f"no size divisible by --downsample {stride}")
         if max(sizes) > 512:
             raise UsageError("--size", args.size, "with --downsample, sizes up to 512")
+        apps = 0
+        for s_ in sizes:
+            b = depth_bound(s_ // stride, kernel)
+            top = 2 * s_ if b is None or kernel < stride else min(2 * s_, b + 1)
+            apps += (top + 1) * (top + 4) // 2
+        if apps > MAX_DOWNSAMPLE_LAYERS:
+            raise UsageError(
+                "--size",
+                args.size,
+                f"with --downsample {stride}, needs about {apps} layer applications, more than "
+                f"{MAX_DOWNSAMPLE_LAYERS} (about 3 s); ask for fewer or smaller sizes",
+            )
         rows = []
         for s in sizes:
             make = _downsampling_family(s, kernel, stride)
@@ -339,22 +431,38 @@ def _matrix(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
     kernel = _int("--kernel", args.kernel)
     stride = _int("--stride", args.stride)
     seed = _int("--seed", args.seed, minimum=0)
-    _check_dense(size)
+    if seed >= 2**32:
+        raise UsageError("--seed", args.seed, "must be an integer in 0..4294967295 (2**32 − 1)")
+    if kernel > 2 * size - 1:
+        raise UsageError(
+            "--kernel",
+            args.kernel,
+            f"wider than 2s−1 = {2 * size - 1}: the extra taps only meet the padding "
+            f"(at most {2 * size - 1} for --size {size})",
+        )
+    if stride > size:
+        raise UsageError("--stride", args.stride, f"larger than the image (--size {size})")
     padding = (kernel - 1) // 2  # 'same' for odd kernels; floor((k-1)/2) for even ones
     layer = Conv2d(1, 1, kernel, stride=stride, padding=padding)
     shape = (1, size, size)
     _, h2, w2 = layer.out_shape(shape)
-    rows, cols, widx = conv_entries(layer, shape)
     n_out, n_in = h2 * w2, size * size
+    if n_out * n_in > MAX_MATRIX_ENTRIES:
+        raise UsageError(
+            "--size",
+            args.size,
+            f"the {n_out}×{n_in} matrix has more than {MAX_MATRIX_ENTRIES} entries "
+            "(s ≤ 32 at stride 1)",
+        )
+    rows, cols, widx = conv_entries(layer, shape)
+    table = np.full((n_out, n_in), "0", dtype=object)
     if args.symbolic:
         names = np.array([f"A{i + 1}" for i in range(kernel * kernel)], dtype=object)
-        table = np.full((n_out, n_in), "0", dtype=object)
         table[rows, cols] = names[widx]
     else:
         w = np.random.default_rng(seed).standard_normal(kernel * kernel)
-        vals = np.zeros((n_out, n_in))
-        vals[rows, cols] = w[widx]
-        table = np.vectorize(lambda v: "0" if v == 0 else f"{v:.4f}", otypes=[object])(vals)
+        text = np.array([f"{v:.4f}" if v != 0 else "0" for v in w], dtype=object)
+        table[rows, cols] = text[widx]
     entries = table.tolist()
     if args.json:
         json.dump(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["UsageError"]
+__all__ = ["UsageError", "shown"]
 
 
 class UsageError(ValueError):
@@ -11,4 +11,14 @@ class UsageError(ValueError):
     def __init__(self, argument: str, value: object, why: str) -> None:
         self.argument = argument
         self.value = value
-        super().__init__(f"{argument}: {why} (got {value!r})")
+        super().__init__(f"{argument}: {why} (got {shown(value)})")
+
+
+def shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
+    line, still recognisable by its start and its length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 30]}… ({n} characters)"

@@ -24,7 +24,8 @@ EPILOG = """examples:
   verify COMMAND --help               # each command's options and examples
 
 exit codes: 0 success / every check passed; 1 a check is fail, unknown or error;
-2 a usage mistake (one line on stderr naming the argument and its value)."""
+2 a usage mistake (one line on stderr naming the argument and its value); 130 interrupted
+(Ctrl-C; finished experiment rows stay in --out, --resume continues)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,3 +84,22 @@ def main(
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt as exc:
+        print(_interrupted(exc, args), file=err)
+        return 130
+
+
+def _interrupted(exc: KeyboardInterrupt, args: argparse.Namespace) -> str:
+    """One line for Ctrl-C: what was kept and how to go on."""
+    kept, path = getattr(exc, "kept", None), getattr(exc, "path", None)
+    name = getattr(exc, "name", "the experiment")
+    if path is None:
+        if getattr(args, "command", None) in ("experiment", "report") and kept is not None:
+            return "verify: interrupted; no --out, so no rows were kept (--out DIR keeps them)"
+        return "verify: interrupted"
+    again = (
+        "rerun the same command with --resume to continue"
+        if args.command == "experiment"
+        else f"verify experiment {name} --out {path.parent} --resume continues it"
+    )
+    return f"verify: interrupted; {kept} finished row(s) of {name} kept in {path}; {again}"

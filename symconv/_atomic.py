@@ -1,7 +1,8 @@
 """Write a file atomically: a unique temporary name in the same folder, then a rename.
 
 A reader never sees a half-written file, and an interrupted write leaves the old file (or
-none) in place. The file gets the permissions a plain ``open(path, "w")`` would give.
+none) in place; the data are flushed to disk before the rename. The file gets the
+permissions a plain ``open(path, "w")`` would give.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:

@@ -1,0 +1,277 @@
+"""Rows on disk: ``OUT/NAME.json``, written atomically, one writer at a time, resumed safely.
+
+The file is one JSON object::
+
+    {"experiment": NAME, "format": FILE_FORMAT, "config": {...}, "rows": [...]}
+
+``config`` is the run's identity (:meth:`numerics.RunConfig.identity`): every setting that
+changes the numbers (quick or full, the seed, the images, the row format), none that does
+not (device, progress, where the output goes). ``--resume`` reuses rows only from a file
+with the same experiment, format and identity; anything else is refused with one line.
+
+Guarantees:
+
+* **No partial file is ever visible.** Every write goes to a fresh temporary file with a
+  unique name in the same folder (``tempfile.mkstemp``), is flushed to disk, then renamed
+  over ``NAME.json`` with :func:`os.replace` (atomic on POSIX).
+* **Runs never mix.** A run holds an exclusive lock (``fcntl.flock``) on ``OUT/.NAME.lock``
+  from its start to its end; a second run on the same ``--out`` and experiment is refused
+  at once with one line. Different experiments may share a folder (``verify report``).
+* **Nothing finished is lost.** Every finished row is on disk before the next one starts;
+  rows reused from a resumed file stay in it until the run has reached them again.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from symconv._atomic import write_atomic
+
+try:  # POSIX; elsewhere runs are not locked (documented in the README)
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "FILE_FORMAT",
+    "MAX_ROWS_BYTES",
+    "RowStore",
+    "RunInterrupted",
+    "StoreError",
+    "check_out_folder",
+    "load_rows",
+]
+
+#: Version of the file layout above (1 was ``{"experiment", "rows"}`` without identity).
+FILE_FORMAT = 2
+#: Largest rows file ``--resume`` reads (bytes): a full run's file is well under 10 MB.
+MAX_ROWS_BYTES = 256 * 2**20
+#: Longest path accepted for ``--out`` / ``--png`` (bytes), and for one path component.
+MAX_PATH_BYTES = 4096
+MAX_NAME_BYTES = 255
+
+Row = dict[str, Any]
+
+
+class StoreError(ValueError):
+    """A bad ``--out`` / ``--resume``: the message names the argument and its value."""
+
+    def __init__(self, argument: str, value: object, why: str) -> None:
+        self.argument = argument
+        self.value = value
+        super().__init__(f"{argument}: {why} (got {_shown(value)})")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: ``kept`` finished rows are in ``path`` (``None`` without --out)."""
+
+    def __init__(self, name: str, kept: int, path: Path | None) -> None:
+        self.name = name
+        self.kept = kept
+        self.path = path
+        super().__init__(name, kept, str(path) if path else None)
+
+
+def _check_path_text(argument: str, text: str) -> Path:
+    if text == "":
+        raise StoreError(argument, text, "empty path")
+    if "\x00" in text:
+        raise StoreError(argument, text, "path contains a NUL byte")
+    raw = os.fsencode(text)
+    if len(raw) > MAX_PATH_BYTES:
+        raise StoreError(argument, text[:40] + "…", f"path longer than {MAX_PATH_BYTES} bytes")
+    for part in Path(text).parts:
+        if len(os.fsencode(part)) > MAX_NAME_BYTES:
+            raise StoreError(
+                argument, text[:40] + "…", f"a path component is longer than {MAX_NAME_BYTES} bytes"
+            )
+    return Path(text)
+
+
+def check_out_folder(text: str | os.PathLike[str], argument: str = "--out") -> Path:
+    """Validate (and create) the output folder ``text``: not empty, not a file, writable."""
+    path = _check_path_text(argument, os.fspath(text))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                argument, str(text), f"cannot create the folder ({exc.strerror})"
+            ) from None
+        st = os.stat(path)
+    except OSError as exc:
+        raise StoreError(argument, str(text), f"cannot use the path ({exc.strerror})") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise StoreError(argument, str(text), "exists and is not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StoreError(argument, str(text), "folder is not writable")
+    return path
+
+
+def _read_capped(path: Path, argument: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_ROWS_BYTES`, checked by ``stat``
+    before anything is read (a folder, a FIFO or a device is refused, never opened)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise StoreError(argument, str(path), f"cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(argument, str(path), "is a folder, not a rows file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(argument, str(path), "is not a regular file")
+    if st.st_size > MAX_ROWS_BYTES:
+        raise StoreError(
+            argument, str(path), f"{st.st_size} bytes, more than a rows file ({MAX_ROWS_BYTES})"
+        )
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_ROWS_BYTES + 1)
+    except OSError as exc:
+        raise StoreError(argument, str(path), f"cannot read ({exc.strerror})") from None
+
+
+def _differences(want: dict[str, Any], have: Any) -> str:
+    if not isinstance(have, dict):
+        return "no configuration recorded"
+    keys = sorted(set(want) | set(have))
+    parts = [
+        f"{k}: {have.get(k, '(absent)')!r} there, {want.get(k, '(absent)')!r} now"
+        for k in keys
+        if want.get(k) != have.get(k)
+    ]
+    return "; ".join(parts)
+
+
+def load_rows(path: Path, name: str, identity: dict[str, Any]) -> dict[str, Row]:
+    """The finished rows of a previous run in ``path``, by key, for ``--resume``.
+
+    Refused (:class:`StoreError`, argument ``--resume``) unless ``path`` is a regular file
+    holding UTF-8 JSON ``{"experiment": name, "format": FILE_FORMAT, "config": identity,
+    "rows": [{"key": str, ...}, ...]}``: truncated, damaged or foreign files, another
+    experiment's rows and another configuration's rows are never mixed in.
+    """
+    arg = "--resume"
+    raw = _read_capped(path, arg)
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise StoreError(arg, str(path), "not a rows file (binary, not UTF-8 text)") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise StoreError(
+            arg, str(path), f"not a rows file (truncated or damaged JSON: {why})"
+        ) from None
+    if not isinstance(obj, dict):
+        raise StoreError(
+            arg, str(path), f"not a rows file (a JSON {type(obj).__name__}, not an object)"
+        )
+    if obj.get("experiment") != name:
+        raise StoreError(
+            arg, str(path), f"holds rows of experiment {obj.get('experiment')!r}, not {name!r}"
+        )
+    if obj.get("format") != FILE_FORMAT:
+        raise StoreError(
+            arg,
+            str(path),
+            f"file format {obj.get('format')!r}, this toolkit writes {FILE_FORMAT} "
+            "(no recorded configuration to check): rerun without --resume or use another --out",
+        )
+    if obj.get("config") != identity:
+        raise StoreError(
+            arg,
+            str(path),
+            "rows of another configuration ("
+            + _differences(identity, obj.get("config"))
+            + "); rerun without --resume or use another --out",
+        )
+    rows = obj.get("rows")
+    if not isinstance(rows, list):
+        raise StoreError(arg, str(path), f"'rows' is a {type(rows).__name__}, not a list")
+    done: dict[str, Row] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+            raise StoreError(arg, str(path), f"row {i} is not an object with a string 'key'")
+        if row["key"] in done:
+            raise StoreError(arg, str(path), f"row key {row['key']!r} appears twice")
+        done[row["key"]] = row
+    return done
+
+
+class RowStore:
+    """``OUT/NAME.json`` of one run: lock held, previous rows loaded, every write atomic.
+
+    Use :meth:`open` as a context manager; :meth:`write` after each finished row.
+    """
+
+    def __init__(self, out: Path, name: str, identity: dict[str, Any]) -> None:
+        self.out = out
+        self.name = name
+        self.identity = identity
+        self.path = out / f"{name}.json"
+        self.lock_path = out / f".{name}.lock"
+        self.done: dict[str, Row] = {}
+        self.written = 0
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls, out: str | os.PathLike[str], name: str, identity: dict[str, Any], *, resume: bool
+    ) -> Iterator[RowStore]:
+        folder = check_out_folder(out, "--out")
+        store = cls(folder, name, identity)
+        try:
+            fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(
+                "--out", str(out), f"cannot create a lock file ({exc.strerror})"
+            ) from None
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise
+                    raise StoreError(
+                        "--out",
+                        str(out),
+                        f"another run is writing {store.path.name} there (lock "
+                        f"{store.lock_path.name}); wait for it or use another --out",
+                    ) from None
+            if resume and os.path.lexists(store.path):
+                store.done = load_rows(store.path, name, identity)
+            yield store
+        finally:
+            os.close(fd)  # releases the lock
+
+    def write(self, rows: list[Row]) -> None:
+        """Write ``rows`` (then any resumed rows not reached yet) atomically."""
+        seen = {r["key"] for r in rows}
+        pending = [r for k, r in self.done.items() if k not in seen]
+        obj = {
+            "experiment": self.name,
+            "format": FILE_FORMAT,
+            "config": self.identity,
+            "rows": rows + pending,
+        }
+        write_atomic(self.path, json.dumps(obj, indent=1))
+        self.written = len(rows) + len(pending)
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
+    line, still recognisable by its start and its length)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, (str, bytes)) else len(text)
+    return f"{text[: limit - 30]}… ({n} characters)"
