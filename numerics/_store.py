@@ -46,6 +46,7 @@ __all__ = [
     "RunInterrupted",
     "StoreError",
     "check_out_folder",
+    "folder_lock",
     "load_rows",
 ]
 
@@ -206,6 +207,37 @@ def load_rows(path: Path, name: str, identity: dict[str, Any]) -> dict[str, Row]
     return done
 
 
+@contextmanager
+def folder_lock(
+    out: str | os.PathLike[str], folder: Path, name: str, *, what: str
+) -> Iterator[None]:
+    """Hold ``folder/.NAME.lock`` exclusively (``fcntl.flock``) for the block; if another
+    process holds it, refuse at once with one line naming ``--out`` (never wait, never mix).
+    The lock file stays (removing it would race with the next writer); the lock goes with
+    the process, so a killed run never leaves the folder locked."""
+    lock_path = folder / f".{name}.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError("--out", str(out), f"cannot create a lock file ({exc.strerror})") from None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                raise StoreError(
+                    "--out",
+                    str(out),
+                    f"another run is writing {what} there (lock {lock_path.name}); "
+                    "wait for it or use another --out",
+                ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class RowStore:
     """``OUT/NAME.json`` of one run: lock held, previous rows loaded, every write atomic.
 
@@ -228,30 +260,10 @@ class RowStore:
     ) -> Iterator[RowStore]:
         folder = check_out_folder(out, "--out")
         store = cls(folder, name, identity)
-        try:
-            fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(
-                "--out", str(out), f"cannot create a lock file ({exc.strerror})"
-            ) from None
-        try:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise
-                    raise StoreError(
-                        "--out",
-                        str(out),
-                        f"another run is writing {store.path.name} there (lock "
-                        f"{store.lock_path.name}); wait for it or use another --out",
-                    ) from None
+        with folder_lock(out, folder, name, what=f"{store.path.name}"):
             if resume and os.path.lexists(store.path):
                 store.done = load_rows(store.path, name, identity)
             yield store
-        finally:
-            os.close(fd)  # releases the lock
 
     def write(self, rows: list[Row]) -> None:
         """Write ``rows`` (then any resumed rows not reached yet) atomically."""

@@ -81,21 +81,22 @@ def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
     _need_torch()
     import numerics
     from numerics._experiment import _check_device
-    from numerics._store import check_out_folder
+    from numerics._store import check_out_folder, folder_lock
 
     from ._report_inputs import audit_table, check_outcomes
 
     seed = _seed(args.seed)
     device = _check_device(args.device)
     folder = check_out_folder(args.out, "--out")
-    path = numerics.write_report(
-        folder,
-        quick=args.quick,
-        device=device,
-        seed=seed,
-        log=err,
-        checks=check_outcomes(args.quick, err),
-        audit=audit_table(),
-    )
+    with folder_lock(args.out, folder, "report", what="a report"):  # one report at a time
+        path = numerics.write_report(
+            folder,
+            quick=args.quick,
+            device=device,
+            seed=seed,
+            log=err,
+            checks=check_outcomes(args.quick, err),
+            audit=audit_table(),
+        )
     print(f"report written to {path}", file=out)
     return 0

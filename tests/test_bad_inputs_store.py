@@ -235,3 +235,12 @@ def test_real_sigint_prints_one_line_and_keeps_rows(tmp_path: Path) -> None:
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert "1 finished row(s)" in err and "--resume" in err
     assert [r["key"] for r in stored(out)["rows"]] == ["r0"]
+
+
+def test_a_second_report_on_one_folder_is_refused(tmp_path: Path) -> None:
+    from numerics._store import folder_lock
+
+    with folder_lock(str(tmp_path), tmp_path, "report", what="a report"):
+        code, out, err = run("report", "--quick", "--out", str(tmp_path))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert "--out" in err and "another run is writing a report" in err
