@@ -346,22 +346,14 @@ def check_step_size(
             )
         else:
             lv, l1, gv = m.get("lam", Fraction(0)), m.get("lam1", Fraction(0)), m["gamma"]
-            recheck = (
-                lv > 0 and lv <= l1 and gv > 0 and gv * l1 < step_bound_factor
-                and not (0 <= 1 - gv * lv < 1)
+            # prove() already substituted the model into the claim under test: report it
+            main = Result.failed(
+                Evidence.PROOF,
+                f"does not hold: {what}; counterexample lambda = {lv}, lambda_1 = {l1}, "
+                f"gamma = {gv} gives 1 - gamma lambda = {1 - gv * lv} (re-checked exactly)",
+                counterexample={"lam": str(lv), "lam1": str(l1), "gamma": str(gv),
+                                "one_minus_gamma_lam": str(1 - gv * lv)},
             )  # fmt: skip
-            if recheck:
-                main = Result.failed(
-                    Evidence.PROOF,
-                    f"does not hold: {what}; counterexample lambda = {lv}, lambda_1 = {l1}, "
-                    f"gamma = {gv} gives 1 - gamma lambda = {1 - gv * lv} (re-checked exactly)",
-                    counterexample={"lam": str(lv), "lam1": str(l1), "gamma": str(gv),
-                                    "one_minus_gamma_lam": str(1 - gv * lv)},
-                )  # fmt: skip
-            else:
-                main = Result.unknown(
-                    Evidence.PROOF, f"z3 model {v.model} did not survive the exact re-check"
-                )
     parts = [main]
 
     # the exact condition |1 - gamma lambda| < 1 <=> 0 < gamma < 2/lambda  (lambda > 0)
