@@ -116,3 +116,80 @@ def test_cvc5_proves_the_exported_script() -> None:
     (ob,) = log
     assert "; expected: unsat" in ob.smt2 and "(check-sat)" in ob.smt2
     assert z3h.cvc5_check(ob.smt2) == "unsat"
+
+
+def test_corollary_tests_a_inf_itself() -> None:
+    """Doubling A(inf) must break phi(A x(i)) = x(i): the fact is checked on A(inf)."""
+    from proofs.thm2 import check_corollary
+
+    result = check_corollary(quick=True, instances=("d3-n1",), a_inf_scale=2)
+    assert result.status == Status.FAIL, result.detail
+    assert "phi(A x(i)) = x(i)" in result.detail
+    assert check_corollary(quick=True, instances=("d3-n1",)).status == Status.PASS
+
+
+def test_gradient_identity_labels_are_earned() -> None:
+    """thm1's gradient is proved for symbolic sizes; thm2.row-span (fixed sizes) is exact."""
+    from proofs import _registry
+
+    _registry.load_all()
+    assert _registry.get("thm2.row-span").evidence == "exact"
+    from proofs.thm1 import _symbolic_gradient
+
+    result = _symbolic_gradient()
+    assert result.status == Status.PASS and "symbolic sizes d, n" in result.detail
+
+
+def _ignore_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    import symconv
+
+    real = symconv.conv_stack
+
+    def no_filters(size, depth, filters=1, **kw):  # type: ignore[no-untyped-def]
+        return real(size, depth, **kw)
+
+    monkeypatch.setattr(symconv, "conv_stack", no_filters)
+
+
+@pytest.mark.parametrize("cid", ["thm4.depth-bound", "thm4.tight", "thm4.filters-invariant"])
+def test_checks_fail_when_conv_stack_ignores_filters(
+    cid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proofs import _registry
+
+    check = _registry.get(cid)
+    _ignore_filters(monkeypatch)
+    params = {"sizes": (2, 5)}
+    result = check.func(quick=True, **params)
+    assert result.status == Status.FAIL, result.detail
+
+
+@pytest.mark.parametrize("cid", ["thm4.depth-bound", "thm4.tight"])
+def test_checks_fail_on_a_fake_certificate(cid: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A certificate claiming every entry witnessed, computed from nothing, is caught."""
+    import symconv
+
+    from proofs import _registry
+
+    def fake(net, **kw):  # type: ignore[no-untyped-def]
+        d = net.in_shape[1] * net.in_shape[2]
+        return symconv.Certificate(
+            nonzeros=d * d, witnessed=d * d, contradicted=0, forced_zeros=0,
+            prime=symconv.PRIME, seed=0, method="fake", tries=1,
+        )  # fmt: skip
+
+    monkeypatch.setattr(symconv, "certify", fake)
+    check = _registry.get(cid)
+    wrong = {"thm4.tight": {"claimed": lambda s: max(1, s - 2)}}.get(cid, {})
+    result = check.func(quick=True, sizes=(3, 5), **wrong)
+    assert result.status == Status.FAIL, result.detail
+
+
+def test_all_sizes_label_and_failure_lead() -> None:
+    from proofs import _registry
+    from proofs.thm4 import check_all_sizes
+
+    assert _registry.get("thm4.all-sizes").evidence == "exact"
+    bad = check_all_sizes(claimed=lambda s: s)
+    assert bad.status == Status.FAIL
+    assert not bad.detail.startswith("proved")
