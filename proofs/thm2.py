@@ -645,9 +645,7 @@ _QUICK_GENERIC = ("d3-n1", "d4-n2", "d4-n2-mixed-sides")
 
 
 @functools.lru_cache(maxsize=32)
-def corollary_facts(
-    preimages: tuple[tuple[int, ...], ...], a_inf_scale: int = 1
-) -> dict[str, Any]:
+def corollary_facts(preimages: tuple[tuple[int, ...], ...], a_inf_scale: int = 1) -> dict[str, Any]:
     """The Corollary's quantities for ``X = sigmoid(V)``, exactly.
 
     Entries ``1/(1 + e^(-v))`` are rational functions of ``E = e``. Computations run in the
@@ -763,10 +761,10 @@ def _corollary_names(names: tuple[str, ...] | None, default: tuple[str, ...]) ->
     transcendental, ranks and identities there are exactly those of the real matrices. We
     build A(inf) = W X^T with W = V (X^T X)^-1 (so its rows lie in span(X)^T), and check
     A(inf) X = V on the matrix A(inf) itself (so phi(A x(i)) = x(i)), that the rows of
-    A(inf) lie in span(X)^T (the minimum norm property), that appending the columns of A(inf) to V keeps
-    the rank (A y in span(phi^-1(X)) for every y), and rank A(inf) = dim span(X). The
-    default instances have preimages as independent as the examples; see
-    thm2.corollary-rank for what happens otherwise.""",
+    A(inf) lie in span(X)^T (the minimum norm property), that appending the columns of
+    A(inf) to V keeps the rank (A y in span(phi^-1(X)) for every y), and
+    rank A(inf) = dim span(X). The default instances have preimages as independent as the
+    examples; see thm2.corollary-rank for what happens otherwise.""",
     evidence="exact",
     reference="Corollary; Definitions 1-2; Theorem 2",
 )

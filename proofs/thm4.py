@@ -44,7 +44,8 @@ def _structure_problem(net, s: int, depth: int, filters: int) -> str | None:  # 
         return f"s={s}, L={depth}: kernels {[c.kernel for c in convs]}, expected 3"
     weights = sum(c.in_channels * c.out_channels * c.kernel**2 for c in convs)
     if depth >= 2 and weights != stack_params(depth, filters):
-        return f"s={s}, L={depth}, F={filters}: {weights} weights, expected {stack_params(depth, filters)}"
+        want_w = stack_params(depth, filters)
+        return f"s={s}, L={depth}, F={filters}: {weights} weights, expected {want_w}"
     return None
 
 
@@ -277,7 +278,7 @@ def check_filters_invariant(
 
 @register(
     "thm4.all-sizes",
-    title="For every s and depth L: no forced zero iff L >= s-1 (band lemma by z3; reduction on instances)",
+    title="For every s and depth L: no forced zero iff L >= s-1 (band lemma for all s)",
     statement="For every image size s and depth L, the kernel-3 stack has no forced zero "
     "exactly when L ≥ s − 1.",
     method="What is proved for all sizes: z3 (re-proved by cvc5) shows, for all integers "

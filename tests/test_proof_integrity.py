@@ -168,7 +168,6 @@ def test_checks_fail_when_conv_stack_ignores_filters(
 def test_checks_fail_on_a_fake_certificate(cid: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A certificate claiming every entry witnessed, computed from nothing, is caught."""
     import symconv
-
     from proofs import _registry
 
     def fake(net, **kw):  # type: ignore[no-untyped-def]
