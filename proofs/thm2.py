@@ -421,8 +421,8 @@ def check_row_span(
     method="""sympy, with symbols for b_j, x_j, x_1, phi(0), the preimage p (nonzero) and
     the value B x: the chord update with gamma_i = gamma / s_i minus the linear gradient
     descent update simplifies to 0 for s = (phi(0) - x_1)/p, and the line phi(0) - s z
-    passes through (p, x_1). With the sign printed in the paper (paper_sign=True) the
-    difference is not zero, and the check fails with that difference.""",
+    passes through (p, x_1). With the sign as printed in the paper the difference is not
+    zero, and the check, asked to use that sign, fails with that difference.""",
     evidence="proof",
     reference="Appendix B",
 )
@@ -564,7 +564,7 @@ def _conclusion_run(x: Any, a: Any, steps: int, max_steps: int, seed: int) -> di
     {_TOL_A:g}, rows of A off span(X)^T and A y off span(phi^-1(X)) (five random y, relative)
     <= {_TOL_SPAN:g}, rank counted from singular values above {_RANK_RTOL:g} times the
     largest. A run that does not converge within its step budget gives unknown. Started
-    from a random A(0) != 0 (init_scale > 0), the run still fits the data but lands off
+    from a random nonzero A(0) instead, the run still fits the data but lands off
     the minimum norm solution, and the check fails.""",
     evidence="numeric",
     reference="Theorem 2; Corollary; Appendix B",
@@ -799,8 +799,8 @@ def check_corollary(
     rank A(inf) = 1 < 2 = dim span(X).""",
     method="""The same exact computation as thm2.corollary (rational functions of E = e), on
     all instances including d3-n2-collinear-preimages: there the check verifies
-    rank A(inf) = rank phi^-1(X) = 1 while dim span(X) = 2 exactly. With the paper's claim
-    (claim="dim-span") that instance fails, which is the counterexample.""",
+    rank A(inf) = rank phi^-1(X) = 1 while dim span(X) = 2 exactly. Checked against the
+    paper's wording (rank = dim span(X)) that instance fails: it is the counterexample.""",
     evidence="exact",
     reference="Corollary; Theorem 2",
 )

@@ -192,3 +192,23 @@ def test_all_sizes_label_and_failure_lead() -> None:
     bad = check_all_sizes(claimed=lambda s: s)
     assert bad.status == Status.FAIL
     assert not bad.detail.startswith("proved")
+
+
+def test_deep_memorizes_not_reaching_the_target_is_unknown() -> None:
+    from proofs.numeric_checks import check_deep_memorizes
+
+    result = check_deep_memorizes(quick=True, seeds=(0, 1, 2), max_steps=5)
+    assert result.status == Status.UNKNOWN, result.detail
+
+
+def test_deep_memorizes_starts_near_zero_over_several_seeds() -> None:
+    import inspect
+
+    from proofs.numeric_checks import check_deep_memorizes
+
+    defaults = inspect.signature(check_deep_memorizes).parameters
+    assert defaults["init_scale"].default <= 0.2
+    assert len(defaults["seeds"].default) >= 5
+    result = check_deep_memorizes()
+    assert result.status == Status.PASS, result.detail
+    assert len(result.data["runs"]) == len(defaults["seeds"].default)
