@@ -46,12 +46,12 @@ def _rank(m: np.ndarray, rel: float) -> tuple[int, list[float]]:
     by gradient descent from A = 0 on n < d examples converges to the minimum norm solution,
     the orthogonal projection X X^+ onto the span of the training examples: rank n, the
     examples are eigenvectors with eigenvalue 1, every output lies in their span.""",
-    method="""torch, float64: n = 3 standard-normal examples in R^9 (fixed seed), A initialized
-    to zero (the claim; a wrong variant starts from a multiple of a fixed random matrix), plain gradient descent
-    on 1/2 sum ||x - A x||^2 with step 1/(largest eigenvalue of X X^T) until the gradient norm is below
-    1e-12. The trained A is compared with X X^+ from numpy's pseudo-inverse (max abs
-    difference below tol = 1e-8) and its rank (singular values above 1e-8 of the largest)
-    must be n.""",
+    method="""torch, float64: n = 3 standard-normal examples in R^9 (fixed seed), A initialized to
+    zero (the claim; a wrong variant starts from a multiple of a fixed random matrix), plain
+    gradient descent on 1/2 sum ||x - A x||^2 with step 1/(largest eigenvalue of X X^T)
+    until the gradient norm is below 1e-12. The trained A is compared with X X^+ from
+    numpy's pseudo-inverse (max abs difference below tol = 1e-8) and its rank (singular
+    values above 1e-8 of the largest) must be n.""",
     evidence="numeric",
     reference="Theorem 1; Supplementary Material A",
     requires=("torch",),
@@ -103,13 +103,14 @@ def check_fc_linear(
     statement="""Theorem 3: a single filter convolutional autoencoder (kernel 3, padding 1)
     trained by gradient descent to autoencode one s x s image learns a rank s^2 operator: it
     does not memorize the image (which would be rank 1).""",
-    method="""A torch convolution layer (one 3 x 3 filter, zero padding 1, no bias) in float64, weight 0, plain
-    gradient descent on 1/2 ||conv(x) - x||^2 with step 1/(9 ||x||^2) (below one over
-    the largest eigenvalue) for a standard-normal 2 x 2 image (fixed seed; 9 weights for 4 pixels, so
-    the fit is underdetermined and gradient descent picks the minimum-norm filter), until
-    the loss is below 1e-20 or a step budget runs out. The end-to-end matrix (basis images through the
-    trained layer) must have rank s^2 = 4 (singular values above 1e-6 of the
-    largest).""",
+    method="""A torch convolution layer (one 3 x 3 filter, zero padding 1, no bias) in float64,
+    weight
+    0, plain gradient descent on 1/2 ||conv(x) - x||^2 with step 1/(9 ||x||^2) (below one
+    over the largest eigenvalue) for a standard-normal 2 x 2 image (fixed seed; 9 weights
+    for 4 pixels, so the fit is underdetermined and gradient descent picks the minimum-norm
+    filter), until the loss is below 1e-20 or a step budget runs out. The end-to-end matrix
+    (basis images through the trained layer) must have rank s^2 = 4 (singular values above
+    1e-6 of the largest).""",
     evidence="numeric",
     reference="Theorem 3; Supplementary Material C",
     requires=("torch",),

@@ -434,12 +434,12 @@ def check_exceptional_image(
     statement="""A single filter convolutional autoencoder (kernel k, padding (k-1)/2, no bias)
     trained from zero by gradient descent on one s x s image converges to the minimum-norm
     filter P^+ vec(x) and its operator has rank s^2.""",
-    method="""A torch convolution layer (one filter, kernel k, zero padding (k-1)/2, no bias) in float64, weights set to
-    zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step 1/(largest eigenvalue of P P^T) for a
-    fixed-seed integer image, until the gradient norm is below 1e-12 (at most a few thousand
-    steps). The trained filter is compared with the exact minimum-norm filter (max abs
-    difference below 1e-8), and the smallest singular value of its layer matrix must exceed
-    1e-3.""",
+    method="""A torch convolution layer (one filter, kernel k, zero padding (k-1)/2, no bias) in
+    float64, weights set to zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step
+    1/(largest eigenvalue of P P^T) for a fixed-seed integer image, until the gradient norm
+    is below 1e-12 (at most a few thousand steps). The trained filter is compared with the
+    exact minimum-norm filter (max abs difference below 1e-8), and the smallest singular
+    value of its layer matrix must exceed 1e-3.""",
     evidence="numeric",
     reference="Theorem 3; Appendix C",
     requires=("torch",),
