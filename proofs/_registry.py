@@ -62,6 +62,10 @@ class Check:
     reference: str = ""  # where in the paper
     requires: tuple[str, ...] = ()  # importable modules needed (e.g. "torch")
     quick_params: dict[str, Any] = field(default_factory=dict)
+    #: wrong variants of the claim, as keyword overrides: each must make the check ``fail``
+    wrong: tuple[dict[str, Any], ...] = ()
+    #: True when the check goes beyond what the paper states (a generalisation or refinement)
+    extension: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Outcome:
             "title": self.check.title,
             "status": out["status"],
             "evidence": out["evidence"],
+            "extension": self.check.extension,
             "seconds": round(self.seconds, 4),
             "detail": out["detail"],
             "data": out["data"],
@@ -93,8 +98,15 @@ def register(
     reference: str = "",
     requires: tuple[str, ...] = (),
     quick_params: dict[str, Any] | None = None,
+    wrong: tuple[dict[str, Any], ...] = (),
+    extension: bool = False,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Register ``func`` as the check ``id`` (decorator). Ids are unique."""
+    """Register ``func`` as the check ``id`` (decorator). Ids are unique.
+
+    ``wrong`` lists wrong variants of the claim as keyword overrides; the test suite runs
+    each (with ``quick_params``) and expects ``fail``. ``extension`` marks a check of a
+    statement the paper does not make itself.
+    """
 
     def deco(func: Callable[..., Result]) -> Callable[..., Result]:
         if id in _REGISTRY and _REGISTRY[id].func.__qualname__ != func.__qualname__:
@@ -109,6 +121,8 @@ def register(
             reference=reference,
             requires=requires,
             quick_params=dict(quick_params or {}),
+            wrong=tuple(dict(w) for w in wrong),
+            extension=extension,
         )
         return func
 

@@ -31,6 +31,7 @@ from ._sizes import first, size_range
     evidence="exact",
     reference="Corollary of Theorem 4 (Section 3.1)",
     quick_params={"max_size": 24},
+    wrong=({"min_size": 3},),
 )
 def check_depth2(
     *,

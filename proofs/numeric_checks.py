@@ -55,6 +55,7 @@ def _rank(m: np.ndarray, rel: float) -> tuple[int, list[float]]:
     evidence="numeric",
     reference="Theorem 1; Supplementary Material A",
     requires=("torch",),
+    wrong=({"init_scale": 0.5},),
 )
 def check_fc_linear(
     *,
@@ -114,6 +115,7 @@ def check_fc_linear(
     evidence="numeric",
     reference="Theorem 3; Supplementary Material C",
     requires=("torch",),
+    wrong=({"claimed_rank": 3},),
 )
 def check_conv_full_rank(
     *,
@@ -239,6 +241,7 @@ def train_deep_2x2(
     evidence="numeric",
     reference="Section 3.2, Table 2",
     quick_params={"seeds": (0, 1, 2)},
+    wrong=({"depth": 1}, {"init_scale": 1.0}),
 )
 def check_deep_memorizes(
     *,

@@ -29,6 +29,7 @@ from ._sizes import first, size_range
     evidence="exact",
     reference="Section 3.1; Lemma 1; Appendix D",
     quick_params={"max_size": 32},
+    wrong=({"min_size": 2},),
 )
 def check_single_layer(*, quick: bool = False, min_size: int = 3, max_size: int = 64) -> Result:
     from symconv import certify, conv_stack

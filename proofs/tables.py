@@ -130,6 +130,7 @@ def _ceil_formula(s: int) -> int:
     evidence="exact",
     reference="Section 3.2; Tables 1–2",
     quick_params={"max_size": 32},
+    wrong=({"formula": lambda s: s**4 // 9},),
 )
 def check_heuristic(
     *, quick: bool = False, max_size: int = 64, formula: Callable[[int], int] = _ceil_formula

@@ -281,6 +281,7 @@ def _closed_form_instances(
     compared entry by entry with the closed form.""",
     evidence="proof",
     reference="Theorem 1; Appendix A",
+    wrong=({"exponent_offset": 1},),
 )
 def check_closed_form(
     *,
@@ -333,6 +334,7 @@ def check_closed_form(
     step bound gamma < factor/lambda_1 with factor > 1 yields a z3 counterexample.""",
     evidence="proof",
     reference="Appendix A",
+    wrong=({"step_bound_factor": 3},),
 )
 def check_step_size(
     *, quick: bool = False, step_bound_factor: int = 1, timeout_ms: int = 10_000
@@ -518,6 +520,7 @@ _FACT_TEXT = {
     nonzero eigenvalues (thm1.step-size).""",
     evidence="exact",
     reference="Theorem 1; Appendix A",
+    wrong=({"claimed_rank_offset": 1},),
 )
 def check_min_norm(
     *,

@@ -116,6 +116,7 @@ def _cases(v: Any) -> list[tuple[str, str, str, tuple[Fraction, Fraction], Any, 
     convexity gives a z3 model, re-checked with Fractions.""",
     evidence="proof",
     reference="Assumption 1(c); Section 2.2",
+    wrong=({"flip_convexity": True},),
 )
 def check_assumption_c(
     *, quick: bool = False, flip_convexity: bool = False, timeout_ms: int = 10_000
@@ -307,6 +308,7 @@ def certify_chord(
     fails at u = 1/2 with a certified enclosure.""",
     evidence="exact",
     reference="Appendix B",
+    wrong=({"reverse": True},),
 )
 def check_chord_bound(
     *, quick: bool = False, reverse: bool = False, max_pieces: int = 2000
@@ -365,6 +367,7 @@ def check_chord_bound(
     depend on d or n, but no proof for symbolic sizes is machine-checked.""",
     evidence="exact",
     reference="Theorem 2; Appendix B",
+    wrong=({"omit_phi_prime": True},),
 )
 def check_row_span(
     *, quick: bool = False, omit_phi_prime: bool = False, d: int = 3, n: int = 2
@@ -425,6 +428,7 @@ def check_row_span(
     zero, and the check, asked to use that sign, fails with that difference.""",
     evidence="proof",
     reference="Appendix B",
+    wrong=({"paper_sign": True},),
 )
 def check_linearization(*, quick: bool = False, paper_sign: bool = False) -> Result:
     """One example's term of the chord update vs linear gradient descent (Appendix B)."""
@@ -568,6 +572,7 @@ def _conclusion_run(x: Any, a: Any, steps: int, max_steps: int, seed: int) -> di
     the minimum norm solution, and the check fails.""",
     evidence="numeric",
     reference="Theorem 2; Corollary; Appendix B",
+    wrong=({"init_scale": 0.1},),
 )
 def check_conclusion(*, quick: bool = False, init_scale: float = 0.0, seed: int = 0) -> Result:
     """Theorem 2 numerically; ``init_scale > 0`` starts from a random nonzero A(0)."""
@@ -767,6 +772,7 @@ def _corollary_names(names: tuple[str, ...] | None, default: tuple[str, ...]) ->
     examples; see thm2.corollary-rank for what happens otherwise.""",
     evidence="exact",
     reference="Corollary; Definitions 1-2; Theorem 2",
+    wrong=({"a_inf_scale": 2}, {"instances": ("d3-n2-collinear-preimages",)}),
 )
 def check_corollary(
     *, quick: bool = False, instances: tuple[str, ...] | None = None, a_inf_scale: int = 1
@@ -803,6 +809,8 @@ def check_corollary(
     paper's wording (rank = dim span(X)) that instance fails: it is the counterexample.""",
     evidence="exact",
     reference="Corollary; Theorem 2",
+    wrong=({"claim": "dim-span"},),
+    extension=True,
 )
 def check_corollary_rank(*, quick: bool = False, claim: str = "rank-preimages") -> Result:
     """``claim="rank-preimages"`` (precise) or ``"dim-span"`` (the paper's wording)."""

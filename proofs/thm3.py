@@ -273,6 +273,7 @@ def _one_case(
     evidence="exact",
     reference="Theorem 3; Appendix C; Appendix A (minimum-norm limit)",
     quick_params={"cases": QUICK_CASES},
+    wrong=({"cases": ((2, 5),), "claimed_rank": lambda s: 1},),
 )
 def check_rank(
     *,
@@ -366,6 +367,8 @@ _PROBES: dict[Case, tuple[list[list[int]], ...]] = {
     bisection narrows the crossing to a short rational interval.""",
     evidence="exact",
     reference="Theorem 3; Appendix C",
+    wrong=({"size": 4, "kernel": 3},),
+    extension=True,
 )
 def check_exceptional_image(
     *, quick: bool = False, size: int = 3, kernel: int = 5, bisections: int = 12
@@ -443,6 +446,7 @@ def check_exceptional_image(
     evidence="numeric",
     reference="Theorem 3; Appendix C",
     requires=("torch",),
+    wrong=({"limit": "identity"},),
 )
 def check_torch(
     *,

@@ -106,6 +106,7 @@ def _certificate_problem(net, cert, s: int) -> str | None:  # type: ignore[no-un
     evidence="exact",
     reference="Theorem 4 (Section 3.1)",
     quick_params={"sizes": QUICK_SIZES},
+    wrong=({"claimed": lambda s: s},),
 )
 def check_depth_bound(
     *,
@@ -167,6 +168,7 @@ def check_depth_bound(
     evidence="exact",
     reference="Theorem 4 (Section 3.1); Appendix D",
     quick_params={"sizes": QUICK_SIZES},
+    wrong=({"claimed": lambda s: s - 2},),
 )
 def check_tight(
     *,
@@ -218,6 +220,7 @@ def check_tight(
     evidence="exact",
     reference="Theorem 4; Corollary (Section 3.1)",
     quick_params={"sizes": (2, 5)},
+    wrong=({"claim": "grows"},),
 )
 def check_filters_invariant(
     *,
@@ -293,6 +296,7 @@ def check_filters_invariant(
     "thm4.tight and thm4.filters-invariant for the sizes they cover, so the level is exact.",
     evidence="exact",
     reference="Theorem 4 (Section 3.1)",
+    wrong=({"claimed": lambda s: s - 2},),
 )
 def check_all_sizes(
     *, quick: bool = False, claimed: Callable[[object], object] = _s_minus_1, radius: int = 1
