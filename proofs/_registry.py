@@ -73,6 +73,8 @@ class Outcome:
     check: Check
     result: Result
     seconds: float
+    #: the solver obligations the check discharged (``proofs._z3.Obligation``), in order
+    obligations: tuple[Any, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out = self.result.to_json()
@@ -85,6 +87,15 @@ class Outcome:
             "seconds": round(self.seconds, 4),
             "detail": out["detail"],
             "data": out["data"],
+            "obligations": [
+                {
+                    "what": ob.what,
+                    "status": str(ob.status),
+                    "confirmed_by": list(ob.confirmed_by),
+                    "seconds": {k: round(v, 4) for k, v in ob.seconds.items()},
+                }
+                for ob in self.obligations
+            ],
         }
 
 
@@ -154,16 +165,19 @@ def run(check: Check, *, quick: bool = False, **params: Any) -> Outcome:
             check.evidence, f"not run: missing {', '.join(missing)} (pip install it to run this)"
         )
         return Outcome(check, result, 0.0)
+    from ._z3 import recording
+
     kwargs = dict(check.quick_params) if quick else {}
     kwargs.update(params)
     start = time.perf_counter()
-    try:
-        result = check.func(quick=quick, **kwargs)
-        if not isinstance(result, Result):
-            raise TypeError(f"check {check.id} returned {type(result).__name__}, not Result")
-    except Exception as exc:  # the check itself broke: report, never pass
-        tb = traceback.format_exc(limit=6)
-        result = Result(
-            Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
-        )
-    return Outcome(check, result, time.perf_counter() - start)
+    with recording() as log:
+        try:
+            result = check.func(quick=quick, **kwargs)
+            if not isinstance(result, Result):
+                raise TypeError(f"check {check.id} returned {type(result).__name__}, not Result")
+        except Exception as exc:  # the check itself broke: report, never pass
+            tb = traceback.format_exc(limit=6)
+            result = Result(
+                Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
+            )
+    return Outcome(check, result, time.perf_counter() - start, tuple(log))
