@@ -212,3 +212,12 @@ def test_deep_memorizes_starts_near_zero_over_several_seeds() -> None:
     result = check_deep_memorizes()
     assert result.status == Status.PASS, result.detail
     assert len(result.data["runs"]) == len(defaults["seeds"].default)
+
+
+def test_audit_states_both_readings_of_table1_two_layer_rows() -> None:
+    from proofs.tables import audit_tables
+
+    for r in audit_tables():
+        if r.table == 1 and r.row <= 3:
+            assert "two readings" in r.note, r.note
+            assert "s − 1 = 2" in r.note and "3 layers" in r.note
