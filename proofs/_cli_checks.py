@@ -1,9 +1,15 @@
-"""``verify all | list | check ID | explain ID``."""
+"""``verify all | list | check ID | explain ID | certificates --out DIR``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TextIO
 
 from . import _registry
@@ -21,6 +27,7 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p.add_argument(
         "--only", default="", help="comma-separated id prefixes to run (e.g. thm4,lemma1)"
     )
+    _solvers_arg(p)
     p.set_defaults(handler=_all)
 
     p = sub.add_parser("list", help="list the registered checks")
@@ -33,10 +40,66 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("--quick", action="store_true")
     p.set_defaults(handler=_check)
 
-    p = sub.add_parser("explain", help="the claim, the method and the result, in words")
+    p = sub.add_parser(
+        "explain",
+        help="the claim, the method and the result, in words (a prefix such as thm4 lists "
+        "the checks it starts)",
+    )
     p.add_argument("id")
     p.add_argument("--quick", action="store_true")
+    _solvers_arg(p)
     p.set_defaults(handler=_explain)
+
+    p = sub.add_parser(
+        "certificates",
+        help="write every solver obligation behind a proof verdict as a standalone SMT-LIB 2 "
+        "file (expected answer: unsat), re-proved by each solver",
+    )
+    p.add_argument("--out", required=True, help="directory to write the .smt2 files into")
+    p.add_argument("--only", default="", help="comma-separated id prefixes (e.g. thm1,lemma1)")
+    _solvers_arg(p)
+    p.set_defaults(handler=_certificates)
+
+
+def _solvers_arg(p) -> None:  # type: ignore[no-untyped-def]
+    p.add_argument(
+        "--solvers",
+        default="",
+        help="solvers every proof obligation must satisfy: z3 or z3,cvc5 "
+        "(default: both where cvc5 is installed)",
+    )
+
+
+def _parse_solvers(value: str) -> tuple[str, ...]:
+    from ._z3 import available_solvers
+
+    if not value:
+        return available_solvers()
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    if not names or "z3" not in names or any(n not in ("z3", "cvc5") for n in names):
+        raise UsageError("--solvers", value, "expected z3 or z3,cvc5")
+    if "cvc5" in names and "cvc5" not in available_solvers():
+        raise UsageError("--solvers", value, "cvc5 is not installed (pip install cvc5)")
+    return names
+
+
+@contextlib.contextmanager
+def _with_solvers(value: str) -> Iterator[tuple[str, ...]]:
+    from ._z3 import using_solvers
+
+    names = _parse_solvers(value)
+    with using_solvers(names):
+        yield names
+
+
+def _select(only: str) -> list[_registry.Check]:
+    checks = _registry.load_all()
+    if only:
+        prefixes = [p.strip() for p in only.split(",") if p.strip()]
+        checks = [c for c in checks if any(c.id.startswith(p) for p in prefixes)]
+        if not checks:
+            raise UsageError("--only", only, "no check id starts with these prefixes")
+    return checks
 
 
 def _lookup(check_id: str) -> _registry.Check:
@@ -87,40 +150,57 @@ def _summary(outcomes: list[Outcome]) -> str:
 
 
 def _all(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
-    checks = _registry.load_all()
-    if args.only:
-        prefixes = [p.strip() for p in args.only.split(",") if p.strip()]
-        checks = [c for c in checks if any(c.id.startswith(p) for p in prefixes)]
-        if not checks:
-            raise UsageError("--only", args.only, "no check id starts with these prefixes")
-    show, done = _progress(err)
-    outcomes = []
-    for i, c in enumerate(checks, 1):
-        show(i, len(checks), c.id)
-        outcomes.append(_registry.run(c, quick=args.quick))
-    done()
+    checks = _select(args.only)
+    with _with_solvers(args.solvers) as names:
+        show, done = _progress(err)
+        outcomes = []
+        for i, c in enumerate(checks, 1):
+            show(i, len(checks), c.id)
+            outcomes.append(_registry.run(c, quick=args.quick))
+        done()
     if args.json:
-        json.dump({"checks": [o.to_json() for o in outcomes]}, out, indent=1)
+        json.dump({"solvers": list(names), "checks": [o.to_json() for o in outcomes]}, out,
+                  indent=1)  # fmt: skip
         out.write("\n")
     else:
         _table(outcomes, out)
         print(_summary(outcomes), file=out)
+        print(_solver_summary(outcomes, names), file=out)
     return 1 if any(o.result.status in _BAD for o in outcomes) else 0
+
+
+def _solver_summary(outcomes: list[Outcome], names: tuple[str, ...]) -> str:
+    obs = [ob for o in outcomes for ob in o.obligations]
+    times = {n: sum(ob.seconds.get(n, 0.0) for ob in obs) for n in names}
+    spent = ", ".join(f"{n} {s:.2f} s" for n, s in times.items())
+    confirmed = sum(len(ob.confirmed_by) == len(names) for ob in obs)
+    return (
+        f"solver obligations: {len(obs)}, {confirmed} confirmed by {' and '.join(names)} ({spent})"
+    )
 
 
 def _list(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
     checks = _registry.load_all()
     if args.json:
         rows = [
-            {"id": c.id, "title": c.title, "evidence": str(c.evidence), "reference": c.reference}
+            {"id": c.id, "title": c.title, "evidence": str(c.evidence), "reference": c.reference,
+             "extension": c.extension}
             for c in checks
-        ]
+        ]  # fmt: skip
         json.dump({"checks": rows}, out, indent=1)
         out.write("\n")
         return 0
     w = max([len(c.id) for c in checks] + [2])
+    print(f"{'id':<{w}}  {'evidence':<8}  {'paper':<9}  title [reference]", file=out)
     for c in checks:
-        print(f"{c.id:<{w}}  {c.evidence!s:<8}  {c.title}", file=out)
+        kind = "extension" if c.extension else "claim"
+        ref = f" [{c.reference}]" if c.reference else ""
+        print(f"{c.id:<{w}}  {c.evidence!s:<8}  {kind:<9}  {c.title}{ref}", file=out)
+    print(
+        "\npaper: 'claim' checks a statement of the paper; 'extension' checks one that goes "
+        "beyond it (a generalisation or a refinement).",
+        file=out,
+    )
     return 0
 
 
@@ -138,26 +218,123 @@ def _check(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
 
 
 def _explain(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    checks = _registry.load_all()
+    if args.id not in {c.id for c in checks}:
+        matching = [c for c in checks if c.id.startswith(args.id)]
+        if not matching:
+            known = sorted({c.id.split(".")[0] for c in checks})
+            raise UsageError(
+                "ID", args.id, f"no check id is or starts with this; groups: {', '.join(known)}"
+            )
+        w = max(len(c.id) for c in matching)
+        print(f"{len(matching)} checks start with {args.id!r}:", file=out)
+        for c in matching:
+            print(f"  {c.id:<{w}}  {c.title}", file=out)
+        print(f"\nverify explain {matching[0].id} explains one of them.", file=out)
+        return 0
     c = _lookup(args.id)
-    o = _registry.run(c, quick=args.quick)
+    with _with_solvers(args.solvers) as names:
+        o = _registry.run(c, quick=args.quick)
     fill = lambda s: textwrap.fill(s, 88, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
     print(f"{c.id}: {c.title}", file=out)
     if c.reference:
         print(f"  ({c.reference})", file=out)
+    if c.extension:
+        print("  Extension: the paper does not state this claim itself; it generalises or "
+              "refines one.", file=out)  # fmt: skip
     print("\nThe claim:", file=out)
     print(fill(c.statement), file=out)
     print("\nHow it is checked:", file=out)
     print(fill(c.method), file=out)
     print(f"\nEvidence level: {c.evidence}", file=out)
     print(fill(_EVIDENCE_WORDS[str(c.evidence)]), file=out)
+    if o.obligations:
+        print(f"\nMachine-checked steps (solvers required: {', '.join(names)}):", file=out)
+        for i, ob in enumerate(o.obligations, 1):
+            by = " and ".join(ob.confirmed_by) if ob.confirmed_by else "not confirmed"
+            line = f"{i}. [{ob.status}; {by}] {' '.join(ob.what.split())}"
+            print(textwrap.fill(line, 88, initial_indent="  ", subsequent_indent="     "),
+                  file=out)  # fmt: skip
+        note = (
+            "Each step is proved by showing that its negation, together with its assumptions, "
+            "has no solution; the assumptions are listed in the step and were first checked "
+            "to be satisfiable (not contradictory)."
+        )
+        print(fill(note), file=out)
     print(f"\nResult: {o.result.status} ({o.seconds:.3f} s)", file=out)
     print(fill(o.result.detail), file=out)
     return 1 if o.result.status in _BAD else 0
 
 
+def _uses_solver(check: _registry.Check) -> bool:
+    """Checks whose module discharges obligations through ``proofs._z3``."""
+    import inspect
+    import sys
+
+    module = sys.modules.get(check.func.__module__)
+    if check.evidence == "proof":
+        return True
+    return module is not None and "from ._z3 import" in inspect.getsource(check.func)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _certificates(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+    target = Path(args.out)
+    if target.exists() and not target.is_dir():
+        raise UsageError("--out", args.out, "exists and is not a directory")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            "--out", args.out, f"cannot create the directory ({exc.strerror})"
+        ) from None
+    if not os.access(target, os.W_OK):
+        raise UsageError("--out", args.out, "directory is not writable")
+    checks = _select(args.only)
+    written, bad, start = 0, 0, time.perf_counter()
+    with _with_solvers(args.solvers) as names:
+        outcomes = [_registry.run(c) for c in checks if _uses_solver(c)]
+    index = []
+    for o in outcomes:
+        for i, ob in enumerate(o.obligations, 1):
+            if not ob.smt2:
+                continue
+            name = f"{o.check.id}.{i:02d}.smt2"
+            _atomic_write(target / name, ob.smt2)
+            written += 1
+            bad += str(ob.status) != "pass"
+            index.append({"file": name, "check": o.check.id, "what": ob.what,
+                          "status": str(ob.status), "confirmed_by": list(ob.confirmed_by),
+                          "seconds": {k: round(v, 4) for k, v in ob.seconds.items()}})  # fmt: skip
+    _atomic_write(target / "index.json", json.dumps({"solvers": list(names), "files": index},
+                                                    indent=1) + "\n")  # fmt: skip
+    times = {n: sum(r["seconds"].get(n, 0.0) for r in index) for n in names}
+    print(
+        f"{written} obligations from {len(outcomes)} checks written to {target} "
+        f"(each expects unsat; {', '.join(f'{n} {s:.2f} s' for n, s in times.items())}; "
+        f"{time.perf_counter() - start:.1f} s in all)",
+        file=out,
+    )
+    if bad:
+        print(f"{bad} obligations were not confirmed by every solver (see index.json)", file=out)
+    return 1 if bad or any(o.result.status in _BAD for o in outcomes) else 0
+
+
 _EVIDENCE_WORDS = {
     "proof": "A proof: the claim holds for every size and value it speaks of, shown by a "
-    "symbolic identity or by the solver z3 finding that the claim's negation has no solution.",
+    "symbolic identity or by the solvers z3 and cvc5 (where installed) each finding that the "
+    "claim's negation has no solution.",
     "exact": "Exact on instances: exact arithmetic (integers, rationals, certified witnesses) "
     "on the stated sizes. No rounding is involved, but only these instances are covered.",
     "numeric": "Numeric: floating-point computation agreeing within the stated tolerance. "

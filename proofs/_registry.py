@@ -62,6 +62,10 @@ class Check:
     reference: str = ""  # where in the paper
     requires: tuple[str, ...] = ()  # importable modules needed (e.g. "torch")
     quick_params: dict[str, Any] = field(default_factory=dict)
+    #: wrong variants of the claim, as keyword overrides: each must make the check ``fail``
+    wrong: tuple[dict[str, Any], ...] = ()
+    #: True when the check goes beyond what the paper states (a generalisation or refinement)
+    extension: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Outcome:
     check: Check
     result: Result
     seconds: float
+    #: the solver obligations the check discharged (``proofs._z3.Obligation``), in order
+    obligations: tuple[Any, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out = self.result.to_json()
@@ -77,9 +83,19 @@ class Outcome:
             "title": self.check.title,
             "status": out["status"],
             "evidence": out["evidence"],
+            "extension": self.check.extension,
             "seconds": round(self.seconds, 4),
             "detail": out["detail"],
             "data": out["data"],
+            "obligations": [
+                {
+                    "what": ob.what,
+                    "status": str(ob.status),
+                    "confirmed_by": list(ob.confirmed_by),
+                    "seconds": {k: round(v, 4) for k, v in ob.seconds.items()},
+                }
+                for ob in self.obligations
+            ],
         }
 
 
@@ -93,8 +109,15 @@ def register(
     reference: str = "",
     requires: tuple[str, ...] = (),
     quick_params: dict[str, Any] | None = None,
+    wrong: tuple[dict[str, Any], ...] = (),
+    extension: bool = False,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Register ``func`` as the check ``id`` (decorator). Ids are unique."""
+    """Register ``func`` as the check ``id`` (decorator). Ids are unique.
+
+    ``wrong`` lists wrong variants of the claim as keyword overrides; the test suite runs
+    each (with ``quick_params``) and expects ``fail``. ``extension`` marks a check of a
+    statement the paper does not make itself.
+    """
 
     def deco(func: Callable[..., Result]) -> Callable[..., Result]:
         if id in _REGISTRY and _REGISTRY[id].func.__qualname__ != func.__qualname__:
@@ -109,6 +132,8 @@ def register(
             reference=reference,
             requires=requires,
             quick_params=dict(quick_params or {}),
+            wrong=tuple(dict(w) for w in wrong),
+            extension=extension,
         )
         return func
 
@@ -140,16 +165,19 @@ def run(check: Check, *, quick: bool = False, **params: Any) -> Outcome:
             check.evidence, f"not run: missing {', '.join(missing)} (pip install it to run this)"
         )
         return Outcome(check, result, 0.0)
+    from ._z3 import recording
+
     kwargs = dict(check.quick_params) if quick else {}
     kwargs.update(params)
     start = time.perf_counter()
-    try:
-        result = check.func(quick=quick, **kwargs)
-        if not isinstance(result, Result):
-            raise TypeError(f"check {check.id} returned {type(result).__name__}, not Result")
-    except Exception as exc:  # the check itself broke: report, never pass
-        tb = traceback.format_exc(limit=6)
-        result = Result(
-            Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
-        )
-    return Outcome(check, result, time.perf_counter() - start)
+    with recording() as log:
+        try:
+            result = check.func(quick=quick, **kwargs)
+            if not isinstance(result, Result):
+                raise TypeError(f"check {check.id} returned {type(result).__name__}, not Result")
+        except Exception as exc:  # the check itself broke: report, never pass
+            tb = traceback.format_exc(limit=6)
+            result = Result(
+                Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
+            )
+    return Outcome(check, result, time.perf_counter() - start, tuple(log))

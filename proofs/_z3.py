@@ -1,27 +1,124 @@
-"""z3 with fixed seeds and time limits, three-valued: a solver's ``unknown`` is never a pass.
+"""z3 (and cvc5) with fixed seeds and time limits, three-valued: ``unknown`` is never a pass.
 
 ``prove(claim)`` asserts the negation of ``claim``: ``unsat`` proves the claim for every value
 of its free variables; ``sat`` yields a counterexample model; anything else is ``unknown``.
+
+Three guards keep a ``proof`` verdict honest:
+
+* **vacuity** — before the negation is checked, the assumptions together with the claim's
+  antecedent (``claim = Implies(a, b)`` → ``a``) must be satisfiable. Contradictory
+  assumptions would make every claim "proved"; they give status ``error`` instead.
+* **counterexample re-check** — a ``sat`` model is substituted into the *claim under test*
+  (and its assumptions) and simplified with exact arithmetic; only when that evaluates to a
+  violated claim is the verdict ``fail``, otherwise ``unknown``.
+* **second solver** — every obligation is exported as a standalone SMT-LIB 2 script
+  (:func:`smt2_text`) and, when ``cvc5`` is among the :func:`solvers` in use, re-proved by
+  cvc5 from that text. ``pass`` needs both solvers to say ``unsat``; a solver saying ``sat``
+  where the other says ``unsat`` is ``error``; either solver's ``unknown`` is ``unknown``.
+
+Every call to :func:`prove` is recorded in the current :func:`obligations` log (a context
+variable), so ``verify explain`` can list the machine-checked steps and ``verify
+certificates`` can write them to disk.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import contextvars
+import importlib.util
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._result import Evidence, Result, Status
 
-__all__ = ["SEED", "TIMEOUT_MS", "Verdict", "find_model", "prove", "verdict_result"]
+__all__ = [
+    "SEED",
+    "TIMEOUT_MS",
+    "Obligation",
+    "Verdict",
+    "available_solvers",
+    "cvc5_check",
+    "find_model",
+    "obligations",
+    "prove",
+    "recording",
+    "smt2_text",
+    "solvers",
+    "using_solvers",
+    "verdict_result",
+]
 
 SEED = 0
 TIMEOUT_MS = 10_000
 
+_SOLVERS: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar(
+    "proof_solvers", default=None
+)
+_LOG: contextvars.ContextVar[list[Obligation] | None] = contextvars.ContextVar(
+    "proof_obligations", default=None
+)
+
 
 @dataclass(frozen=True)
 class Verdict:
-    status: Status  # PASS (proved), FAIL (counterexample), UNKNOWN
+    status: Status  # PASS (proved), FAIL (counterexample), UNKNOWN, ERROR
     model: dict[str, str] | None
     reason: str
+    solvers: tuple[str, ...] = ()  # the solvers that confirmed a PASS
+
+
+@dataclass
+class Obligation:
+    """One solver obligation: the SMT-LIB script whose expected answer is ``unsat``."""
+
+    what: str
+    smt2: str
+    status: Status
+    confirmed_by: tuple[str, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
+    answers: dict[str, str] = field(default_factory=dict)
+
+
+def available_solvers() -> tuple[str, ...]:
+    """``("z3", "cvc5")`` where cvc5 is importable, else ``("z3",)``."""
+    return ("z3", "cvc5") if importlib.util.find_spec("cvc5") is not None else ("z3",)
+
+
+def solvers() -> tuple[str, ...]:
+    """The solvers every obligation must satisfy now (default: :func:`available_solvers`)."""
+    chosen = _SOLVERS.get()
+    return chosen if chosen is not None else available_solvers()
+
+
+@contextlib.contextmanager
+def using_solvers(names: tuple[str, ...]) -> Iterator[None]:
+    """Within the block, :func:`prove` requires ``unsat`` from each solver in ``names``."""
+    unknown = [n for n in names if n not in ("z3", "cvc5")]
+    if unknown or "z3" not in names:
+        raise ValueError(f"solvers must include z3 and be among z3, cvc5; got {names}")
+    token = _SOLVERS.set(tuple(names))
+    try:
+        yield
+    finally:
+        _SOLVERS.reset(token)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Obligation]]:
+    """Collect the obligations :func:`prove` checks inside the block."""
+    log: list[Obligation] = []
+    token = _LOG.set(log)
+    try:
+        yield log
+    finally:
+        _LOG.reset(token)
+
+
+def obligations() -> list[Obligation] | None:
+    """The current recording log, or None outside :func:`recording`."""
+    return _LOG.get()
 
 
 def _solver(timeout_ms: int):
@@ -37,22 +134,168 @@ def _model_dict(model: Any) -> dict[str, str]:
     return {str(d): str(model[d]) for d in model.decls()}
 
 
-def prove(
-    claim: Any, *, assumptions: tuple[Any, ...] = (), timeout_ms: int = TIMEOUT_MS
-) -> Verdict:
-    """Prove ``assumptions ⇒ claim`` for all values: z3 ``unsat`` of the negation."""
+def smt2_text(solver: Any, what: str) -> str:
+    """The solver's assertions as a standalone SMT-LIB 2 script whose expected answer is unsat."""
+    body = solver.to_smt2().replace("(set-info :status unknown)", "(set-info :status unsat)")
+    lines = [f"; {line}" for line in what.splitlines()] or ["; obligation"]
+    return "\n".join(
+        [
+            "; obligation: the negation of the claim below, with its assumptions",
+            *lines,
+            "; expected: unsat",
+            "; re-prove: z3 FILE  or  cvc5 --nl-cov FILE",
+            "(set-logic ALL)",
+            body.strip(),
+            "",
+        ]
+    )
+
+
+def cvc5_check(smt2: str, timeout_ms: int = TIMEOUT_MS) -> str:
+    """cvc5's answer (``sat``/``unsat``/``unknown``) to an SMT-LIB 2 script, fixed seed."""
+    import cvc5
+
+    tm = cvc5.TermManager()
+    slv = cvc5.Solver(tm)
+    slv.setOption("tlimit-per", str(int(timeout_ms)))
+    slv.setOption("seed", str(SEED))
+    slv.setOption("nl-cov", "true")  # complete for nonlinear real arithmetic (as z3's nlsat)
+    parser = cvc5.InputParser(slv)
+    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, smt2, "obligation")
+    sm = parser.getSymbolManager()
+    answer = "unknown"
+    while True:
+        cmd = parser.nextCommand()
+        if cmd.isNull():
+            break
+        out = str(cmd.invoke(slv, sm)).strip()
+        if cmd.getCommandName() == "check-sat":
+            answer = out or "unknown"
+    return answer if answer in ("sat", "unsat") else "unknown"
+
+
+def _antecedent(claim: Any) -> Any | None:
     import z3
 
-    s = _solver(timeout_ms)
+    if z3.is_app_of(claim, z3.Z3_OP_IMPLIES):
+        return claim.arg(0)
+    return None
+
+
+def _recheck(formula: Any, model: Any) -> bool | None:
+    """Substitute the model's values into ``formula`` and simplify: True/False, or None."""
+    import z3
+
+    subs = []
+    for d in model.decls():
+        if d.arity() != 0:
+            continue
+        subs.append((d(), model[d]))
+    val = z3.simplify(z3.substitute(formula, *subs)) if subs else z3.simplify(formula)
+    if z3.is_true(val):
+        return True
+    if z3.is_false(val):
+        return False
+    # quantifiers over the substituted values (e.g. "for all pixels 0 <= i < s" at s = 3):
+    # decide the closed formula on its own, a fresh query independent of the first search
+    for target, answer in ((val, False), (z3.Not(val), True)):
+        s = _solver(TIMEOUT_MS)
+        s.add(target)
+        if s.check() == z3.unsat:
+            return answer
+    return None
+
+
+def prove(
+    claim: Any,
+    *,
+    assumptions: tuple[Any, ...] = (),
+    timeout_ms: int | None = None,
+    what: str = "",
+) -> Verdict:
+    """Prove ``assumptions ⇒ claim`` for all values: the negation is ``unsat`` for each solver.
+
+    ``error`` when the assumptions (with the claim's antecedent) are contradictory, ``fail``
+    only for a model that violates the claim under exact substitution.
+    """
+    import z3
+
+    timeout = TIMEOUT_MS if timeout_ms is None else timeout_ms
+    label = what or str(claim)
+    # vacuity guard
+    premises = list(assumptions)
+    ante = _antecedent(claim)
+    if ante is not None:
+        premises.append(ante)
+    if premises:
+        vac = _solver(timeout)
+        vac.add(*premises)
+        r0 = vac.check()
+        if r0 == z3.unsat:
+            v = Verdict(
+                Status.ERROR,
+                None,
+                "the assumptions are contradictory (no value satisfies them), so the claim "
+                "would hold vacuously; nothing is proved",
+            )
+            _log(label, "", v, {}, {})
+            return v
+    s = _solver(timeout)
     for a in assumptions:
         s.add(a)
     s.add(z3.Not(claim))
+    smt2 = smt2_text(s, label)
+    t0 = time.perf_counter()
     r = s.check()
-    if r == z3.unsat:
-        return Verdict(Status.PASS, None, "z3: the negation is unsat")
+    times = {"z3": time.perf_counter() - t0}
+    answers = {"z3": str(r)}
     if r == z3.sat:
-        return Verdict(Status.FAIL, _model_dict(s.model()), "z3: counterexample found")
-    return Verdict(Status.UNKNOWN, None, f"z3: unknown ({s.reason_unknown()})")
+        m = s.model()
+        violated = _recheck(z3.And(*assumptions, z3.Not(claim)), m)
+        if violated:
+            v = Verdict(
+                Status.FAIL, _model_dict(m), "z3: counterexample found (re-checked exactly)"
+            )
+        else:
+            v = Verdict(
+                Status.UNKNOWN,
+                _model_dict(m),
+                "z3: a model was found but substituting it into the claim did not confirm it",
+            )
+        _log(label, smt2, v, times, answers)
+        return v
+    if r != z3.unsat:
+        v = Verdict(Status.UNKNOWN, None, f"z3: unknown ({s.reason_unknown()})")
+        _log(label, smt2, v, times, answers)
+        return v
+    confirmed = ["z3"]
+    if "cvc5" in solvers():
+        t0 = time.perf_counter()
+        ans = cvc5_check(smt2, timeout)
+        times["cvc5"] = time.perf_counter() - t0
+        answers["cvc5"] = ans
+        if ans == "sat":
+            v = Verdict(Status.ERROR, None, "solvers disagree: z3 says unsat, cvc5 says sat")
+            _log(label, smt2, v, times, answers)
+            return v
+        if ans != "unsat":
+            v = Verdict(Status.UNKNOWN, None, "z3: unsat, but cvc5: unknown (time limit)")
+            _log(label, smt2, v, times, answers)
+            return v
+        confirmed.append("cvc5")
+    v = Verdict(
+        Status.PASS, None, f"the negation is unsat ({', '.join(confirmed)})", tuple(confirmed)
+    )
+    _log(label, smt2, v, times, answers)
+    return v
+
+
+def _log(
+    what: str, smt2: str, v: Verdict, times: dict[str, float], answers: dict[str, str]
+) -> None:
+    log = _LOG.get()
+    if log is not None:
+        log.append(Obligation(what, smt2, v.status, v.solvers, dict(times), dict(answers)))
 
 
 def find_model(
@@ -76,11 +319,14 @@ def find_model(
 def verdict_result(v: Verdict, what: str) -> Result:
     """A proof-level :class:`Result` from a :class:`Verdict` about the claim ``what``."""
     if v.status == Status.PASS:
-        return Result.passed(Evidence.PROOF, f"proved for all values: {what}")
+        by = f" (confirmed by {' and '.join(v.solvers)})" if v.solvers else ""
+        return Result.passed(Evidence.PROOF, f"proved for all values: {what}{by}")
     if v.status == Status.FAIL:
         return Result.failed(
             Evidence.PROOF,
             f"does not hold: {what}; counterexample {v.model}",
             counterexample=v.model,
         )
+    if v.status == Status.ERROR:
+        return Result(Status.ERROR, Evidence.PROOF, f"not proved: {what}; {v.reason}")
     return Result.unknown(Evidence.PROOF, f"undecided: {what}; {v.reason}")

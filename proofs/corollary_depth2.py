@@ -23,14 +23,15 @@ from ._sizes import first, size_range
     statement="A 2-layer linear convolutional autoencoder with filters of kernel size 3 and "
     "stride 1 for the hidden representation cannot memorize images of size 4 × 4 or larger, "
     "independently of the number of filters.",
-    method="For each size from min_size up and each filter count F (1, 16, 128), the 2-layer "
+    method="For each size from 4 up and each filter count F (1, 16, 128), the 2-layer "
     "network 1 → F → 1 is built, its forced-zero pattern computed from structure and "
     "certified with integer witnesses; the claim holds when a forced zero remains (then "
-    "Lemma 1 applies). Sizes below min_size are checked to be fully supported, which shows "
+    "Lemma 1 applies). Sizes 1 to 3 are checked to be fully supported, which shows "
     "the size 4 in the corollary cannot be lowered.",
     evidence="exact",
     reference="Corollary of Theorem 4 (Section 3.1)",
     quick_params={"max_size": 24},
+    wrong=({"min_size": 3},),
 )
 def check_depth2(
     *,

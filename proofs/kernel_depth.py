@@ -39,6 +39,8 @@ def _formula(s: int, k: int) -> int:
     evidence="exact",
     reference="Theorem 4 (generalized to kernel k)",
     quick_params={"max_size": 32},
+    wrong=({"formula": lambda s, k: max(1, -(-(s - 1) // (k - 1)))},),
+    extension=True,
 )
 def check_depth_formula(
     *,
@@ -106,6 +108,8 @@ def downsampling_net(size: int, depth: int):  # type: ignore[no-untyped-def]
     evidence="exact",
     reference="Section 4",
     quick_params={"max_size": 32},
+    wrong=({"claimed": lambda s: s - 1},),
+    extension=True,
 )
 def check_downsampling_depth(
     *, quick: bool = False, max_size: int = 64, claimed: Callable[[int], int] = _half

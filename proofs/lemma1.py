@@ -64,6 +64,7 @@ def _both_hyperplanes(z3: Any) -> Callable[[Any, Any], Any]:
     evidence="proof",
     reference="Lemma 1; Theorem 1 (n = 1)",
     quick_params={"dims": (2, 3)},
+    wrong=({"dims": (2,), "zero_set": lambda vi, vj: vi == 0},),
 )
 def check_forced_zero(
     *,
@@ -206,6 +207,7 @@ def check_forced_zero(
     layer cannot memorize v.""",
     evidence="exact",
     reference="Lemma 1; Appendix D",
+    wrong=({"sizes": (3,), "images": {3: [1] + [0] * 8}},),
 )
 def check_conv_layer(
     *,

@@ -24,11 +24,12 @@ from ._sizes import first, size_range
     method="For each s the single-layer pattern is computed from the layer's structure, its "
     "number of forced zeros compared with the count s⁴ − (3s − 2)² (each output pixel sees a "
     "3×3 window clipped at the border: Σ over rows of the clipped widths, squared), and the "
-    "pattern certified with integer witnesses. Sizes below min_size must have none, sizes "
-    "from min_size on must have some.",
+    "pattern certified with integer witnesses. Sizes 1 and 2 must have none, sizes "
+    "3 and up must have some.",
     evidence="exact",
     reference="Section 3.1; Lemma 1; Appendix D",
     quick_params={"max_size": 32},
+    wrong=({"min_size": 2},),
 )
 def check_single_layer(*, quick: bool = False, min_size: int = 3, max_size: int = 64) -> Result:
     from symconv import certify, conv_stack

@@ -92,6 +92,12 @@ def audit_tables() -> list[AuditRow]:
                 else "; no depth gives the printed count"
             )
             notes.append(f"printed params {params_p} ≠ {params} for {layers_p} layers{implied}")
+            if table == 1 and layers_p == s - 1 and from_params is not None:
+                notes.append(
+                    f"two readings: the text says these rows test Theorem 4's bound s − 1 = "
+                    f"{s - 1} layers (then the parameter count is the typo), while the printed "
+                    f"count is that of {from_params} layers (then the depth is the typo)"
+                )
         rows.append(
             AuditRow(
                 table,
@@ -130,6 +136,7 @@ def _ceil_formula(s: int) -> int:
     evidence="exact",
     reference="Section 3.2; Tables 1–2",
     quick_params={"max_size": 32},
+    wrong=({"formula": lambda s: s**4 // 9},),
 )
 def check_heuristic(
     *, quick: bool = False, max_size: int = 64, formula: Callable[[int], int] = _ceil_formula

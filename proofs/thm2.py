@@ -116,6 +116,7 @@ def _cases(v: Any) -> list[tuple[str, str, str, tuple[Fraction, Fraction], Any, 
     convexity gives a z3 model, re-checked with Fractions.""",
     evidence="proof",
     reference="Assumption 1(c); Section 2.2",
+    wrong=({"flip_convexity": True},),
 )
 def check_assumption_c(
     *, quick: bool = False, flip_convexity: bool = False, timeout_ms: int = 10_000
@@ -143,13 +144,8 @@ def check_assumption_c(
                 )
             else:
                 val = model["v"]
-                d1v, d2v = _eval_poly(name, val)
-                holds = lo < val < hi and d1v > 0 and d2v * claimed > 0
-                if holds:
-                    part = Result.unknown(
-                        Evidence.PROOF, f"{what}: z3 model v = {val} failed re-check"
-                    )
-                elif counterexample is None:
+                d1v, d2v = _eval_poly(name, val)  # reported; prove() re-checked the claim
+                if counterexample is None:
                     counterexample = {"activation": name, "side": side, "v": str(val),
                                       "phi_prime": str(d1v), "phi_second": str(d2v)}  # fmt: skip
         parts.append(part)
@@ -312,6 +308,7 @@ def certify_chord(
     fails at u = 1/2 with a certified enclosure.""",
     evidence="exact",
     reference="Appendix B",
+    wrong=({"reverse": True},),
 )
 def check_chord_bound(
     *, quick: bool = False, reverse: bool = False, max_pieces: int = 2000
@@ -365,10 +362,12 @@ def check_chord_bound(
     of (a column vector) times x(i)^T, so each row of the gradient is a combination of the
     x(i)^T; a step of gradient descent (constant or per-example and per-row steps, which only
     rescale the coefficients) adds such a matrix, and by induction from A(0) = 0 the rows of
-    every iterate stay in span{x(i)^T}. The sizes are small instances of a computation whose
-    shape does not depend on d or n.""",
-    evidence="proof",
+    every iterate stay in span{x(i)^T}. The identity is checked at these sizes only (d = 3,
+    n = 2, all entries symbolic), hence the level exact: the computation's shape does not
+    depend on d or n, but no proof for symbolic sizes is machine-checked.""",
+    evidence="exact",
     reference="Theorem 2; Appendix B",
+    wrong=({"omit_phi_prime": True},),
 )
 def check_row_span(
     *, quick: bool = False, omit_phi_prime: bool = False, d: int = 3, n: int = 2
@@ -396,13 +395,13 @@ def check_row_span(
     if bad:
         k, c = bad[0]
         return Result.failed(
-            Evidence.PROOF,
+            Evidence.EXACT,
             f"dL/dA differs from the claimed formula in {len(bad)} of {d * d} entries",
             counterexample={"entry": [k + 1, c + 1], "gradient": str(grad[k, c]),
                             "formula": str(formula[k, c]), "difference": str(diff[k, c])},
         )  # fmt: skip
     return Result.passed(
-        Evidence.PROOF,
+        Evidence.EXACT,
         f"dL/dA = -sum_i diag(phi'(A x(i)))(x(i) - phi(A x(i))) x(i)^T in all {d * d} entries "
         f"(d = {d}, n = {n}, phi undefined): every gradient step adds rows in span{{x(i)^T}}",
     )
@@ -425,10 +424,11 @@ def check_row_span(
     method="""sympy, with symbols for b_j, x_j, x_1, phi(0), the preimage p (nonzero) and
     the value B x: the chord update with gamma_i = gamma / s_i minus the linear gradient
     descent update simplifies to 0 for s = (phi(0) - x_1)/p, and the line phi(0) - s z
-    passes through (p, x_1). With the sign printed in the paper (paper_sign=True) the
-    difference is not zero, and the check fails with that difference.""",
+    passes through (p, x_1). With the sign as printed in the paper the difference is not
+    zero, and the check, asked to use that sign, fails with that difference.""",
     evidence="proof",
     reference="Appendix B",
+    wrong=({"paper_sign": True},),
 )
 def check_linearization(*, quick: bool = False, paper_sign: bool = False) -> Result:
     """One example's term of the chord update vs linear gradient descent (Appendix B)."""
@@ -568,10 +568,11 @@ def _conclusion_run(x: Any, a: Any, steps: int, max_steps: int, seed: int) -> di
     {_TOL_A:g}, rows of A off span(X)^T and A y off span(phi^-1(X)) (five random y, relative)
     <= {_TOL_SPAN:g}, rank counted from singular values above {_RANK_RTOL:g} times the
     largest. A run that does not converge within its step budget gives unknown. Started
-    from a random A(0) != 0 (init_scale > 0), the run still fits the data but lands off
+    from a random nonzero A(0) instead, the run still fits the data but lands off
     the minimum norm solution, and the check fails.""",
     evidence="numeric",
     reference="Theorem 2; Corollary; Appendix B",
+    wrong=({"init_scale": 0.1},),
 )
 def check_conclusion(*, quick: bool = False, init_scale: float = 0.0, seed: int = 0) -> Result:
     """Theorem 2 numerically; ``init_scale > 0`` starts from a random nonzero A(0)."""
@@ -649,7 +650,7 @@ _QUICK_GENERIC = ("d3-n1", "d4-n2", "d4-n2-mixed-sides")
 
 
 @functools.lru_cache(maxsize=32)
-def corollary_facts(preimages: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
+def corollary_facts(preimages: tuple[tuple[int, ...], ...], a_inf_scale: int = 1) -> dict[str, Any]:
     """The Corollary's quantities for ``X = sigmoid(V)``, exactly.
 
     Entries ``1/(1 + e^(-v))`` are rational functions of ``E = e``. Computations run in the
@@ -657,6 +658,9 @@ def corollary_facts(preimages: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
     coefficients vanishes at ``E = e`` only if it is identically zero, so ranks and
     identities over ``Q(E)`` are exactly those of the real matrices. ``A(inf) = V X^+`` is
     the minimum norm solution of ``A x(i) = v(i)`` (Theorem 2 with Appendix A).
+
+    Every fact is evaluated on the matrix ``A(inf)`` itself (``a_inf_scale`` ≠ 1 scales it: a
+    wrong variant that must break ``A(inf) X = V``).
     """
     import sympy as sp
     from sympy.polys.matrices import DomainMatrix
@@ -685,11 +689,15 @@ def corollary_facts(preimages: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
     gram = xd.transpose() * xd
     w = vd * gram.inv()
     a_inf = w * xd.transpose()
+    if a_inf_scale != 1:
+        a_inf = a_inf * DomainMatrix.from_Matrix(sp.eye(d) * a_inf_scale).convert_to(field)
     facts.update(
         full_column_rank=True,
         rank_A_inf=a_inf.rank(),
         # A x(i) = phi^-1(x(i)), i.e. phi(A x(i)) = x(i): phi-eigenvectors with eigenvalue 1
-        eigenvectors=(w * gram) == vd,
+        eigenvectors=(a_inf * xd) == vd,
+        # minimum norm: the rows of A(inf) lie in span(X)^T (appending them keeps rank X)
+        row_span=xd.hstack(a_inf.transpose()).rank() == dim_span,
         # the columns of A(inf) lie in span(phi^-1(X)): appending them keeps the rank
         phi_span=vd.hstack(a_inf).rank() == facts["rank_preimages"],
     )
@@ -697,13 +705,13 @@ def corollary_facts(preimages: tuple[tuple[int, ...], ...]) -> dict[str, Any]:
 
 
 def _corollary_parts(
-    names: tuple[str, ...], rank_target: str
+    names: tuple[str, ...], rank_target: str, a_inf_scale: int = 1
 ) -> tuple[list[Result], dict[str, Any] | None]:
     table = dict(COROLLARY_INSTANCES)
     parts = []
     counterexample = None
     for name in names:
-        f = corollary_facts(table[name])
+        f = corollary_facts(table[name], a_inf_scale)
         if not f["full_column_rank"] or not f["assumption_1"]:
             parts.append(Result.unknown(Evidence.EXACT, f"{name}: outside the checked setting"))
             continue
@@ -712,6 +720,7 @@ def _corollary_parts(
             text
             for text, ok in (
                 ("phi(A x(i)) = x(i)", f["eigenvectors"]),
+                ("rows of A(inf) in span(X)^T", f["row_span"]),
                 ("A y in span(phi^-1(X))", f["phi_span"]),
                 (f"rank A(inf) = {rank_target}", f["rank_A_inf"] == want),
             )
@@ -756,17 +765,24 @@ def _corollary_names(names: tuple[str, ...] | None, default: tuple[str, ...]) ->
     arithmetic is in the field of rational functions of E = e; because e is
     transcendental, ranks and identities there are exactly those of the real matrices. We
     build A(inf) = W X^T with W = V (X^T X)^-1 (so its rows lie in span(X)^T), and check
-    A(inf) X = V (so phi(A x(i)) = x(i)), that appending the columns of A(inf) to V keeps
-    the rank (A y in span(phi^-1(X)) for every y), and rank A(inf) = dim span(X). The
-    default instances have preimages as independent as the examples; see
-    thm2.corollary-rank for what happens otherwise.""",
+    A(inf) X = V on the matrix A(inf) itself (so phi(A x(i)) = x(i)), that the rows of
+    A(inf) lie in span(X)^T (the minimum norm property), that appending the columns of
+    A(inf) to V keeps the rank (A y in span(phi^-1(X)) for every y), and
+    rank A(inf) = dim span(X). The default instances have preimages as independent as the
+    examples; see thm2.corollary-rank for what happens otherwise.""",
     evidence="exact",
     reference="Corollary; Definitions 1-2; Theorem 2",
+    wrong=({"a_inf_scale": 2}, {"instances": ("d3-n2-collinear-preimages",)}),
 )
-def check_corollary(*, quick: bool = False, instances: tuple[str, ...] | None = None) -> Result:
-    """The Corollary on the named instances (default: those with independent preimages)."""
+def check_corollary(
+    *, quick: bool = False, instances: tuple[str, ...] | None = None, a_inf_scale: int = 1
+) -> Result:
+    """The Corollary on the named instances (default: those with independent preimages).
+
+    ``a_inf_scale`` ≠ 1 replaces A(inf) by a multiple of it: a wrong variant that must fail.
+    """
     names = _corollary_names(instances, _QUICK_GENERIC if quick else _GENERIC)
-    parts, counterexample = _corollary_parts(names, "dim-span")
+    parts, counterexample = _corollary_parts(names, "dim-span", a_inf_scale)
     extra = {"counterexample": counterexample} if counterexample else {}
     return merge(
         Evidence.EXACT,
@@ -789,10 +805,12 @@ def check_corollary(*, quick: bool = False, instances: tuple[str, ...] | None = 
     rank A(inf) = 1 < 2 = dim span(X).""",
     method="""The same exact computation as thm2.corollary (rational functions of E = e), on
     all instances including d3-n2-collinear-preimages: there the check verifies
-    rank A(inf) = rank phi^-1(X) = 1 while dim span(X) = 2 exactly. With the paper's claim
-    (claim="dim-span") that instance fails, which is the counterexample.""",
+    rank A(inf) = rank phi^-1(X) = 1 while dim span(X) = 2 exactly. Checked against the
+    paper's wording (rank = dim span(X)) that instance fails: it is the counterexample.""",
     evidence="exact",
     reference="Corollary; Theorem 2",
+    wrong=({"claim": "dim-span"},),
+    extension=True,
 )
 def check_corollary_rank(*, quick: bool = False, claim: str = "rank-preimages") -> Result:
     """``claim="rank-preimages"`` (precise) or ``"dim-span"`` (the paper's wording)."""

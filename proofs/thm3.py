@@ -273,6 +273,7 @@ def _one_case(
     evidence="exact",
     reference="Theorem 3; Appendix C; Appendix A (minimum-norm limit)",
     quick_params={"cases": QUICK_CASES},
+    wrong=({"cases": ((2, 5),), "claimed_rank": lambda s: 1},),
 )
 def check_rank(
     *,
@@ -366,6 +367,8 @@ _PROBES: dict[Case, tuple[list[list[int]], ...]] = {
     bisection narrows the crossing to a short rational interval.""",
     evidence="exact",
     reference="Theorem 3; Appendix C",
+    wrong=({"size": 4, "kernel": 3},),
+    extension=True,
 )
 def check_exceptional_image(
     *, quick: bool = False, size: int = 3, kernel: int = 5, bisections: int = 12
@@ -434,15 +437,16 @@ def check_exceptional_image(
     statement="""A single filter convolutional autoencoder (kernel k, padding (k-1)/2, no bias)
     trained from zero by gradient descent on one s x s image converges to the minimum-norm
     filter P^+ vec(x) and its operator has rank s^2.""",
-    method="""torch.nn.Conv2d(1, 1, k, padding=(k-1)/2, bias=False) in float64, weights set to
-    zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step 1/lambda_max(P P^T) for a
-    fixed-seed integer image, until the gradient norm is below 1e-12 (at most a few thousand
-    steps). The trained filter is compared with the exact minimum-norm filter (max abs
-    difference below 1e-8), and the smallest singular value of its layer matrix must exceed
-    min_singular (1e-3).""",
+    method="""A torch convolution layer (one filter, kernel k, zero padding (k-1)/2, no bias) in
+    float64, weights set to zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step
+    1/(largest eigenvalue of P P^T) for a fixed-seed integer image, until the gradient norm
+    is below 1e-12 (at most a few thousand steps). The trained filter is compared with the
+    exact minimum-norm filter (max abs difference below 1e-8), and the smallest singular
+    value of its layer matrix must exceed 1e-3.""",
     evidence="numeric",
     reference="Theorem 3; Appendix C",
     requires=("torch",),
+    wrong=({"limit": "identity"},),
 )
 def check_torch(
     *,

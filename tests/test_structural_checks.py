@@ -58,17 +58,16 @@ def test_depth_bound_names_the_size_where_zeros_are_gone() -> None:
 
 
 def test_z3_timeout_is_unknown_not_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An injected z3 ``unknown`` (a timeout) is reported as unknown, never as pass."""
     import proofs._z3 as z3h
 
-    monkeypatch.setattr(z3h, "TIMEOUT_MS", 1)
-    original = z3h.prove
+    def timed_out(claim, **kw):  # type: ignore[no-untyped-def]
+        return z3h.Verdict(Status.UNKNOWN, None, "z3: unknown (timeout)")
 
-    def fast(claim, *, assumptions=(), timeout_ms=1):  # type: ignore[no-untyped-def]
-        return original(claim, assumptions=assumptions, timeout_ms=1)
-
-    monkeypatch.setattr(z3h, "prove", fast)
+    monkeypatch.setattr(z3h, "prove", timed_out)
     result = check_all_sizes()
-    assert result.status in (Status.PASS, Status.UNKNOWN)  # 1 ms may or may not suffice
+    assert result.status == Status.UNKNOWN
+    assert "timeout" in result.detail
     verdict = z3h.Verdict(Status.UNKNOWN, None, "z3: unknown (timeout)")
     assert z3h.verdict_result(verdict, "x").status == Status.UNKNOWN
 

@@ -28,7 +28,7 @@ from proofs.thm2 import (
 DEFAULTS = [
     pytest.param(check_assumption_c, Evidence.PROOF, id="assumption-c"),
     pytest.param(check_chord_bound, Evidence.EXACT, id="chord-bound"),
-    pytest.param(check_row_span, Evidence.PROOF, id="row-span"),
+    pytest.param(check_row_span, Evidence.EXACT, id="row-span"),
     pytest.param(check_linearization, Evidence.PROOF, id="linearization"),
     pytest.param(check_conclusion, Evidence.NUMERIC, id="conclusion"),
     pytest.param(check_corollary, Evidence.EXACT, id="corollary"),
