@@ -91,6 +91,10 @@ def _depths(text: str, gif: bool) -> tuple[int, list[int]]:
     m = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", text)
     if m is None:
         depth = _int("--depth", text, minimum=0)
+        if not gif:
+            return depth, []
+        if depth > 200:
+            raise UsageError("--depth", text, "a GIF has at most 200 frames: give A..B")
         return depth, list(range(min(1, depth), depth + 1))
     if not gif:
         raise UsageError("--depth", text, "a range A..B is for --gif; give one depth L")

@@ -10,7 +10,8 @@ EXAMPLES: dict[str, str] = {
     "all": """
   verify all                        # every check: id, status, evidence, seconds
   verify all --quick --only thm4    # the Theorem 4 checks, small sizes
-  verify all --json > checks.json   # one JSON object, for scripts""",
+  verify all --json > checks.json   # one JSON object, for scripts
+  verify all --solvers z3           # z3 alone (default: z3 and cvc5 where installed)""",
     "list": """
   verify list                       # every check id, its evidence level and claim
   verify list --json""",
@@ -36,6 +37,10 @@ EXAMPLES: dict[str, str] = {
   verify matrix --size 3 --symbolic         # Appendix D's 9×9 matrix, symbol by symbol
   verify matrix --size 4 --stride 2 --symbolic
   verify matrix --size 3 --json             # random numeric weights, as JSON""",
+    "certificates": """
+  verify certificates --out smt/            # every solver obligation as SMT-LIB 2 files
+  verify certificates --out smt/ --only thm4
+then e.g. cvc5 smt/FILE.smt2 (each file says its expected answer: ; expected: unsat)""",
     "audit": """
   verify audit                              # Tables 1–2: printed vs recomputed numbers
   verify audit --json""",
