@@ -90,7 +90,7 @@ class BatchedNumpyChain:
                 "net: the fast path needs a chain of single-filter same-shape convolutions "
                 f"(got {net!r:.120})"
             )
-        if grad_method not in ("auto", "outer", "shift", "gather"):
+        if grad_method not in ("auto", "window", "outer", "shift", "gather"):
             raise ValueError(
                 f"grad_method: must be auto, outer, shift or gather (got {grad_method!r})"
             )
@@ -109,7 +109,7 @@ class BatchedNumpyChain:
         shifts = _shift_table(r, c, wi, (h, w), k2)
         if grad_method == "auto":  # the single chain's rule, on L·B layers
             grad_method = "shift" if shifts is not None and L * B * e * n > 20_000 else "gather"
-        if grad_method == "shift" and shifts is None:
+        if grad_method in ("shift", "window") and shifts is None:
             raise ValueError("grad_method: 'shift' needs a stride-1 'same' convolution")
         self.grad_method = grad_method
         LB = L * B
@@ -122,7 +122,22 @@ class BatchedNumpyChain:
         self._tmp = np.zeros((B, d, n))
         self._g2 = self.grads.reshape(LB, d, n)
         self._a2 = self.acts[:L].reshape(LB, d, n)
-        if grad_method == "outer":
+        if grad_method == "window":
+            pad = int(np.abs(shifts).max())
+            side = 2 * pad + 1
+            self._apad = np.zeros((LB, h + 2 * pad, w + 2 * pad, n))
+            self._inner = self._apad[:, pad : pad + h, pad : pad + w, :]
+            self._a4 = self.acts[:L].reshape(LB, h, w, n)
+            # windows[l, a, b] = the layer input shifted by (a − pad, b − pad)
+            self._windows = np.lib.stride_tricks.sliding_window_view(
+                self._apad, (h, w), axis=(1, 2)
+            ).transpose(0, 1, 2, 4, 5, 3)
+            self._wbuf = np.zeros((LB, side, side, h, w, n))
+            self._wflat = self._wbuf.reshape(LB, side * side, d * n)
+            self._gflat = self.grads.reshape(LB, d * n)
+            self._gwin = np.zeros((LB, side * side))
+            self._order = ((shifts[:, 0] + pad) * side + shifts[:, 1] + pad).astype(np.intp)
+        elif grad_method == "outer":
             self._gm = np.zeros((LB, d, d))
             self._gmflat = self._gm.reshape(LB, d * d)
             self._aT = self._a2.transpose(0, 2, 1)
@@ -214,6 +229,12 @@ class BatchedNumpyChain:
         """``(L, B, k²)`` weight gradients for the output gradient already in ``grads[-1]``."""
         for f, a, b, out in self._bwd:
             f(a, b, out=out)
+        if self.grad_method == "window":
+            np.copyto(self._inner, self._a4)
+            np.copyto(self._wbuf, self._windows)
+            np.einsum("lkx,lx->lk", self._wflat, self._gflat, out=self._gwin)
+            np.take(self._gwin, self._order, axis=1, out=self._gw2)
+            return self.gw
         if self.grad_method == "outer":
             np.matmul(self._g2, self._aT, out=self._gm)
             np.take(self._gmflat, self.pos, axis=1, out=self._pe)

@@ -37,7 +37,7 @@ def _chain_inputs(size, layers, skip, n, spread, members=4):  # type: ignore[no-
     return net, w, x
 
 
-@pytest.mark.parametrize("method", ["auto", "outer", "gather", "shift"])
+@pytest.mark.parametrize("method", ["auto", "window", "outer", "gather", "shift"])
 @pytest.mark.parametrize("name", list(CHAINS))
 def test_chain_ensemble_equals_member_by_member(name, method):
     """Each member's final loss, step count and weights are those of its own
@@ -142,3 +142,39 @@ def test_conv_ensemble_members_stop_independently():
     assert all((v < 1e-6) == (i < 400) for v, i in zip(res.losses, res.iterations, strict=True))
     with pytest.raises(ValueError, match="xs"):
         train_conv_ensemble(models, xs[:2], optimizer="sgd", lr=0.1, target=1e-6, cap=1)
+
+
+def test_fig8_kaiming_xavier_ratio_is_the_product_of_init_scales():
+    """D2 + leaky ReLU without biases is positively homogeneous and both uniform inits
+    scale the same draws, so ‖f_KU(x)‖/‖f_XU(x)‖ = Π_l √((fan_in + fan_out)/fan_in) for every
+    seed and input reading (the reason no reading reaches the paper's ratio)."""
+    from numerics.downsampling import d2_network
+    from numerics.initialization import READINGS, Reading, init_output_norms
+
+    net = d2_network(8, 2, depth=3)
+    want = 1.0
+    for layer in net.layers:
+        if hasattr(layer, "kernel"):
+            k2 = layer.kernel**2
+            fan_in, fan_out = layer.in_channels * k2, layer.out_channels * k2
+            want *= np.sqrt((fan_in + fan_out) / fan_in)
+    x = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    for inp in ("unit", "255", "cifar"):
+        reading = Reading(filters=2, depth=3, input=inp)
+        norms = init_output_norms(reading, (0, 1), size=8, images=x)
+        ratios = np.array(norms["kaiming_uniform"]) / np.array(norms["xavier_uniform"])
+        assert np.allclose(ratios, want, rtol=1e-5)  # weights are drawn in float32
+    assert READINGS["d2-f64"] == Reading()  # the default reading is unchanged
+
+
+def test_fig8_unknown_reading_is_a_usage_error():
+    from dataclasses import dataclass
+
+    from numerics import ExperimentError, RunConfig, initialization
+
+    @dataclass(frozen=True)
+    class Cfg(RunConfig):
+        reading: str = "d2-f7"
+
+    with pytest.raises(ExperimentError, match="--reading"):
+        list(initialization._rows(Cfg()))
