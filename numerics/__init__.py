@@ -3,6 +3,7 @@
 torch is imported lazily inside the experiments, so ``import numerics`` is cheap.
 """
 
+from ._ensemble import EnsembleResult, train_chain_ensemble, train_conv_ensemble
 from ._experiment import (
     EXPERIMENT_MODULES,
     Experiment,
@@ -17,6 +18,7 @@ from .report import write_report
 
 __all__ = [
     "EXPERIMENT_MODULES",
+    "EnsembleResult",
     "Experiment",
     "ExperimentError",
     "RunConfig",
@@ -24,5 +26,7 @@ __all__ = [
     "list_experiments",
     "print_result",
     "run_experiment",
+    "train_chain_ensemble",
+    "train_conv_ensemble",
     "write_report",
 ]

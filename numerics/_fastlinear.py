@@ -399,14 +399,13 @@ class ChainTrainer:
         return [self.weight[i].reshape(1, 1, k, k).copy() for i in range(self.chain.depth)]
 
 
-def _choose(strategy: str, device: str, d: int) -> str:
+def _choose(strategy: str, device: str) -> str:
     if strategy not in ("auto", "tree", "chain"):
         raise ValueError(f"strategy: must be auto, tree or chain (got {strategy!r})")
     if strategy != "auto":
         return strategy
     # measured (benchmarks/bench_table2.py): on a CPU the numpy chain of matrix-vector
     # products wins at every Table 2 size; a GPU prefers the tree's few large launches.
-    del d
     return "chain" if device == "cpu" else "tree"
 
 
@@ -449,7 +448,7 @@ def _torch_module():  # type: ignore[no-untyped-def]
         end-to-end ``d×d`` matrix. ``strategy``: ``"tree"`` (a balanced tree of batched
         matmuls: few, large kernels; best on a GPU and for small images), ``"chain"`` (a loop
         of matrix-vector products with a hand-written backward: least arithmetic; best on a
-        CPU for larger images) or ``"auto"`` (chosen by device and image size).
+        CPU) or ``"auto"`` (chosen by device).
         """
 
         def __init__(self, net: Network, weights: Any = None, *, strategy: str = "auto") -> None:
@@ -463,7 +462,7 @@ def _torch_module():  # type: ignore[no-untyped-def]
             self.net = net
             self.layout = layout
             self.strategy = strategy
-            _choose(strategy, "cpu", 1)  # validates the name
+            _choose(strategy, "cpu")  # validates the name
             conv = _convs(net)[0]
             _, h, w = net.in_shape
             d = h * w
@@ -532,7 +531,7 @@ def _torch_module():  # type: ignore[no-untyped-def]
         def forward(self, x):  # type: ignore[no-untyped-def]
             n = x.shape[0]
             flat = x.reshape(n, -1)
-            how = _choose(self.strategy, str(self.weight.device), self.d)
+            how = _choose(self.strategy, str(self.weight.device))
             if how == "tree" or self.weight.device.type != "cpu":
                 return (flat @ self.matrix().T).reshape(x.shape)
             y = _Chain.apply(self.weight, flat.T.contiguous(), self)

@@ -1,0 +1,186 @@
+"""Seed ensembles: ten seeds of a Table 2 row set trained together vs one after the other.
+
+The rows are Table 2's quick set (2×2 / 3 layers and 3×3 / 9 layers with gradient descent,
+3×3 with 3 images / 10 layers, 4×4 / 29 layers with Adam), each with the table's init
+(the constant c*) and optimizer, and each member (seed) with its own standard-normal
+training images. Every row runs a fixed number of steps (the loss target is set to 0, so no
+member stops early and all three runs do the same work):
+
+* ``one_seed_s``: seed 0 alone, by :class:`numerics._fastlinear.ChainTrainer` (what one
+  seed of ``verify experiment table2`` costs);
+* ``sequential_s``: the ``--seeds`` seeds one after the other, the same way;
+* ``batched_s``: all seeds at once, by :func:`numerics._ensemble.train_chain_ensemble`.
+
+All three run in the same process, interleaved, and each is the minimum over ``--repeats``.
+The script also checks that both reach the same weights after the first 20 steps.
+
+``--table1`` measures Table 1's rows (3×3 images, 2 of them; 3, 5, 8 conv layers with 1 and
+16 filters, GD lr 0.1) the same way: :func:`numerics._ensemble.train_conv_ensemble` (one
+grouped convolution per layer) against the plain per-model loop of
+:func:`numerics.tables._train`.
+
+    python benchmarks/bench_ensemble.py --json             # about a minute on a CPU
+    python benchmarks/bench_ensemble.py --table1 --json    # about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+import torch
+
+from numerics._ensemble import train_chain_ensemble, train_conv_ensemble
+from numerics._fastlinear import ChainTrainer
+from numerics._nets import build_model
+from numerics.tables import ADAM_ABOVE_DEPTH, ADAM_LR, GD_LR, _train, critical_constant
+from symconv import conv_stack
+
+ROWS = [(2, 1, 3), (3, 1, 9), (3, 3, 10), (4, 1, 29)]  # (size, images, conv layers)
+AGREE_STEPS = 20
+TABLE1 = [(3, 1), (5, 1), (8, 1), (3, 16), (5, 16), (8, 16)]  # (conv layers, filters)
+
+
+def _row_inputs(size: int, n: int, depth: int, seeds: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    net = conv_stack(size, depth)
+    w = np.full((seeds, depth, 9), critical_constant(size))
+    x = np.stack(
+        [
+            np.random.default_rng([seed, size, n]).standard_normal((n, size, size))
+            for seed in range(seeds)
+        ]
+    )
+    return net, w, x
+
+
+def _optimizer(depth: int) -> tuple[str, float]:
+    return ("adam", ADAM_LR) if depth > ADAM_ABOVE_DEPTH else ("sgd", GD_LR)
+
+
+def table2(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
+    inputs = [_row_inputs(s, n, L, seeds) for s, n, L in ROWS]
+
+    def one(members: int) -> tuple[float, list]:
+        t = time.perf_counter()
+        out = []
+        for (_, _, depth), (net, w, x) in zip(ROWS, inputs, strict=True):
+            opt, lr = _optimizer(depth)
+            for b in range(members):
+                tr = ChainTrainer(net, w[b], x[b], optimizer=opt, lr=lr)
+                tr.train(target=0.0, cap=steps)
+                out.append(tr.weight.copy())
+        return time.perf_counter() - t, out
+
+    def batched() -> tuple[float, list]:
+        t = time.perf_counter()
+        out = []
+        for (_, _, depth), (net, w, x) in zip(ROWS, inputs, strict=True):
+            opt, lr = _optimizer(depth)
+            res = train_chain_ensemble(net, w, x, optimizer=opt, lr=lr, target=0.0, cap=steps)
+            out.extend(res.weights)
+        return time.perf_counter() - t, out
+
+    best = {"one_seed_s": np.inf, "batched_s": np.inf, "sequential_s": np.inf}
+    for _ in range(repeats):
+        t, _w = one(1)
+        best["one_seed_s"] = min(best["one_seed_s"], t)
+        t, _w = batched()
+        best["batched_s"] = min(best["batched_s"], t)
+        t, _w = one(seeds)
+        best["sequential_s"] = min(best["sequential_s"], t)
+    # same trajectories: both ways after the first AGREE_STEPS steps (longer runs of the
+    # gradient-descent rows amplify round-off, as the conv loop does against itself)
+    diff = 0.0
+    for (_, _, depth), (net, w, x) in zip(ROWS, inputs, strict=True):
+        opt, lr = _optimizer(depth)
+        res = train_chain_ensemble(net, w, x, optimizer=opt, lr=lr, target=0.0, cap=AGREE_STEPS)
+        for b in range(seeds):
+            tr = ChainTrainer(net, w[b], x[b], optimizer=opt, lr=lr)
+            tr.train(target=0.0, cap=AGREE_STEPS)
+            rel = np.max(np.abs(tr.weight - res.weights[b])) / np.max(np.abs(tr.weight))
+            diff = max(diff, float(rel))
+    return {
+        "seeds": seeds,
+        **{k: round(v, 3) for k, v in best.items()},
+        "batched_over_one": round(best["batched_s"] / best["one_seed_s"], 2),
+        "sequential_over_batched": round(best["sequential_s"] / best["batched_s"], 2),
+        "steps": steps,
+        "rows": [f"{s}x{s}-n{n}-L{L}" for s, n, L in ROWS],
+        f"max_rel_weight_diff_after_{AGREE_STEPS}_steps": diff,
+    }
+
+
+def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
+    def models(depth: int, filters: int) -> tuple[list, list]:
+        net = conv_stack(3, depth, filters=filters)
+        init = f"uniform:{1 / np.sqrt(3 * filters):.6g}"
+        ms = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(seeds)]
+        xs = [
+            torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+            for s in range(seeds)
+        ]
+        return ms, xs
+
+    out: dict[str, Any] = {"seeds": seeds, "steps": steps, "rows": {}}
+    torch.set_num_threads(1)
+    for depth, filters in TABLE1:
+        best = [np.inf, np.inf, np.inf]
+        for _ in range(repeats):
+            ms, xs = models(depth, filters)
+            t = time.perf_counter()
+            _train(ms[0], xs[0], depth=depth, cap=steps, progress=None)
+            best[0] = min(best[0], time.perf_counter() - t)
+            ms, xs = models(depth, filters)
+            t = time.perf_counter()
+            train_conv_ensemble(ms, xs, optimizer="sgd", lr=GD_LR, target=0.0, cap=steps)
+            best[1] = min(best[1], time.perf_counter() - t)
+            ms, xs = models(depth, filters)
+            t = time.perf_counter()
+            for m, x in zip(ms, xs, strict=True):
+                _train(m, x, depth=depth, cap=steps, progress=None)
+            best[2] = min(best[2], time.perf_counter() - t)
+        out["rows"][f"L{depth}-F{filters}"] = {
+            "one_seed_s": round(best[0], 3),
+            "batched_s": round(best[1], 3),
+            "sequential_s": round(best[2], 3),
+        }
+    tot = [
+        sum(r[k] for r in out["rows"].values()) for k in ("one_seed_s", "batched_s", "sequential_s")
+    ]
+    out.update(
+        one_seed_s=round(tot[0], 3), batched_s=round(tot[1], 3), sequential_s=round(tot[2], 3)
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--steps", type=int, default=0, help="steps per row (default 4000; 300 with --table1)"
+    )
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--table1", action="store_true", help="Table 1's conv nets instead")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if args.table1:
+        res = table1(args.seeds, args.steps or 300, args.repeats)
+    else:
+        res = table2(args.seeds, args.steps or 4000, args.repeats)
+    if args.json:
+        print(json.dumps(res))
+    else:
+        for k, v in res.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

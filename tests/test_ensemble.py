@@ -1,0 +1,180 @@
+"""Seed ensembles trained together follow each member's own unbatched trajectory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from numerics import EnsembleResult, tables, train_chain_ensemble, train_conv_ensemble
+from numerics._fastlinear import ChainTrainer
+from numerics._nets import build_model, single_thread, weights_of
+from symconv import conv_stack
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny nets: more torch threads only spin against each other on a busy CPU."""
+    with single_thread():
+        yield
+
+
+# (size, layers, skip every, images, optimizer, lr, target, cap, init spread)
+CHAINS = {
+    "2x2-L3-gd": (2, 3, 0, 1, "sgd", 0.1, 1e-4, 400, 0.05),
+    "3x3-L4-skip2-gd": (3, 4, 2, 2, "sgd", 0.05, 2e-2, 300, 0.1),
+    "4x4-L12-skip5-adam": (4, 12, 5, 1, "adam", 1e-3, 1e-2, 200, 0.3),
+    "3x3-L10-3img-adam": (3, 10, 0, 3, "adam", 1e-3, 0.4, 250, 0.2),
+}
+
+
+def _chain_inputs(size, layers, skip, n, spread, members=4):  # type: ignore[no-untyped-def]
+    net = conv_stack(size, layers, skip_every=skip)
+    rng = np.random.default_rng(size * 100 + layers)
+    c = tables.critical_constant(size) * (0.7 if skip else 1.0)
+    w = c * (1 + spread * rng.standard_normal((members, layers, 9)))
+    x = rng.standard_normal((members, n, size, size))
+    return net, w, x
+
+
+@pytest.mark.parametrize("method", ["auto", "window", "outer", "gather", "shift"])
+@pytest.mark.parametrize("name", list(CHAINS))
+def test_chain_ensemble_equals_member_by_member(name, method):
+    """Each member's final loss, step count and weights are those of its own
+    ChainTrainer run (1e-10 relative); members stop at different steps."""
+    size, layers, skip, n, opt, lr, target, cap, spread = CHAINS[name]
+    net, w, x = _chain_inputs(size, layers, skip, n, spread)
+    res = train_chain_ensemble(
+        net, w, x, optimizer=opt, lr=lr, target=target, cap=cap, grad_method=method
+    )
+    assert isinstance(res, EnsembleResult)
+    assert res.losses.shape == (4,) and res.iterations.shape == (4,) and len(res.weights) == 4
+    for b in range(4):
+        tr = ChainTrainer(net, w[b], x[b], optimizer=opt, lr=lr)
+        loss, steps = tr.train(target=target, cap=cap)
+        assert res.iterations[b] == steps
+        assert res.losses[b] == pytest.approx(loss, rel=1e-10)
+        assert res.weights[b].shape == (layers, 9)
+        assert np.max(np.abs(res.weights[b] - tr.weight)) <= 1e-10 * np.max(np.abs(tr.weight))
+    assert len(set(res.iterations.tolist())) > 1, "members should stop at different steps"
+
+
+def test_chain_ensemble_member_that_diverges_stops_alone():
+    """A member whose loss overflows stops there; the others train on unchanged."""
+    net, w, x = _chain_inputs(2, 3, 0, 1, 0.02, members=3)
+    w[1] *= 2.0  # gradient descent at lr 0.1 blows up from this scale
+    res = train_chain_ensemble(net, w, x, optimizer="sgd", lr=0.1, target=1e-6, cap=300)
+    assert not np.isfinite(res.losses[1]) and res.iterations[1] < 300
+    assert np.all(np.isfinite(res.losses[[0, 2]]))
+    for b in (0, 2):
+        tr = ChainTrainer(net, w[b], x[b], optimizer="sgd", lr=0.1)
+        _, steps = tr.train(target=1e-6, cap=300)
+        assert res.iterations[b] == steps
+        assert np.max(np.abs(res.weights[b] - tr.weight)) <= 1e-10 * np.max(np.abs(tr.weight))
+
+
+def test_chain_ensemble_callback_and_arguments():
+    net, w, x = _chain_inputs(2, 3, 0, 1, 0.05, members=2)
+    seen: list[tuple[int, tuple[int, ...]]] = []
+    res = train_chain_ensemble(
+        net, w, x[:, :, None], optimizer="sgd", lr=0.01, target=0.0, cap=250,
+        callback=lambda i, losses: seen.append((i, losses.shape)),
+    )  # fmt: skip
+    assert res.iterations.tolist() == [250, 250]
+    assert seen == [(100, (2,)), (200, (2,))]
+    with pytest.raises(ValueError, match="optimizer"):
+        train_chain_ensemble(net, w, x, optimizer="rmsprop", lr=0.1, target=0.0, cap=1)
+    with pytest.raises(ValueError, match="weights"):
+        train_chain_ensemble(net, w[:, :2], x, optimizer="sgd", lr=0.1, target=0.0, cap=1)
+    with pytest.raises(ValueError, match="x"):
+        train_chain_ensemble(net, w, x[:1], optimizer="sgd", lr=0.1, target=0.0, cap=1)
+
+
+# (conv layers, filters, skip every, optimizer, cap)
+CONVS = {
+    "L3-F1-gd": (3, 1, 0, "sgd", 150),
+    "L5-F4-gd": (5, 4, 0, "sgd", 150),
+    "L4-F2-skip2-gd": (4, 2, 2, "sgd", 120),
+    "L3-F4-adam": (3, 4, 0, "adam", 60),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVS))
+def test_conv_ensemble_equals_the_table_loop(name):
+    """train_conv_ensemble against numerics.tables._train member by member: same steps,
+    losses and weights (1e-10), the models updated in place."""
+    layers, filters, skip, opt, cap = CONVS[name]
+    net = conv_stack(3, layers, filters=filters, skip_every=skip)
+    init = f"uniform:{0.9 / np.sqrt(3 * filters):.6g}"
+
+    def members() -> list:
+        return [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(3)]
+
+    xs = [
+        torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+        for s in range(3)
+    ]
+    models = members()
+    res = train_conv_ensemble(
+        models, xs, optimizer=opt, lr=tables.GD_LR if opt == "sgd" else tables.ADAM_LR,
+        target=tables.TARGET_LOSS, cap=cap,
+    )  # fmt: skip
+    # depth only picks the table's optimizer: GD up to 10 layers, Adam above
+    depth = layers if opt == "sgd" else tables.ADAM_ABOVE_DEPTH + 1
+    for b, ref in enumerate(members()):
+        loss, steps, _ = tables._train(ref, xs[b], depth=depth, cap=cap, progress=None)
+        assert res.iterations[b] == steps
+        assert res.losses[b] == pytest.approx(loss, rel=1e-10)
+        for got, mine, want in zip(
+            res.weights[b], weights_of(models[b]), weights_of(ref), strict=True
+        ):
+            scale = np.max(np.abs(want))
+            assert np.max(np.abs(got - want)) <= 1e-10 * scale
+            assert np.max(np.abs(mine - want)) <= 1e-10 * scale
+
+
+def test_conv_ensemble_members_stop_independently():
+    net = conv_stack(3, 5, filters=4)
+    models = [build_model(net, init="uniform:0.3", seed=s, dtype=torch.float64) for s in range(4)]
+    xs = [torch.randn(2, 1, 3, 3, dtype=torch.float64) for _ in range(4)]
+    res = train_conv_ensemble(models, xs, optimizer="sgd", lr=0.1, target=1e-6, cap=400)
+    assert len(set(res.iterations.tolist())) > 1
+    assert all((v < 1e-6) == (i < 400) for v, i in zip(res.losses, res.iterations, strict=True))
+    with pytest.raises(ValueError, match="xs"):
+        train_conv_ensemble(models, xs[:2], optimizer="sgd", lr=0.1, target=1e-6, cap=1)
+
+
+def test_fig8_kaiming_xavier_ratio_is_the_product_of_init_scales():
+    """D2 + leaky ReLU without biases is positively homogeneous and both uniform inits
+    scale the same draws, so ‖f_KU(x)‖/‖f_XU(x)‖ = Π_l √((fan_in + fan_out)/fan_in) for every
+    seed and input reading (the reason no reading reaches the paper's ratio)."""
+    from numerics.downsampling import d2_network
+    from numerics.initialization import READINGS, Reading, init_output_norms
+
+    net = d2_network(8, 2, depth=3)
+    want = 1.0
+    for layer in net.layers:
+        if hasattr(layer, "kernel"):
+            k2 = layer.kernel**2
+            fan_in, fan_out = layer.in_channels * k2, layer.out_channels * k2
+            want *= np.sqrt((fan_in + fan_out) / fan_in)
+    x = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    for inp in ("unit", "255", "cifar"):
+        reading = Reading(filters=2, depth=3, input=inp)
+        norms = init_output_norms(reading, (0, 1), size=8, images=x)
+        ratios = np.array(norms["kaiming_uniform"]) / np.array(norms["xavier_uniform"])
+        assert np.allclose(ratios, want, rtol=1e-5)  # weights are drawn in float32
+    assert READINGS["d2-f64"] == Reading()  # the default reading is unchanged
+
+
+def test_fig8_unknown_reading_is_a_usage_error():
+    from dataclasses import dataclass
+
+    from numerics import ExperimentError, RunConfig, initialization
+
+    @dataclass(frozen=True)
+    class Cfg(RunConfig):
+        reading: str = "d2-f7"
+
+    with pytest.raises(ExperimentError, match="--reading"):
+        list(initialization._rows(Cfg()))
