@@ -10,7 +10,9 @@ from ._experiment import (
     RunConfig,
     get_experiment,
     list_experiments,
+    parse_seeds,
     print_result,
+    readings_of,
     run_experiment,
 )
 from .report import write_report
@@ -22,7 +24,9 @@ __all__ = [
     "RunConfig",
     "get_experiment",
     "list_experiments",
+    "parse_seeds",
     "print_result",
+    "readings_of",
     "run_experiment",
     "write_report",
 ]
