@@ -14,35 +14,49 @@ eigenvalue 1 per training image and the rest ≈ 0.
   fully connected layer has), initialized "as close to zero as possible"; the paper expects
   memorization.
 
-**Where the paper is silent, our choices** (each is recorded in every row):
+**Where the paper is silent: named readings, run side by side** (``verify experiment
+readings`` lists them; ``--reading NAME`` runs one; every row records ``reading``):
 
-* Layer counts. The printed parameter counts fix how many conv layers each net has; we
-  solve ``conv_stack(s, L, filters=F).n_params == params`` for ``L`` and use that
-  (``conv_layers``), keeping the printed count (``layers``). Table 1's "2 layers" rows have
-  3 conv layers (27 = 3·9; 2592 = 9·16 + 16·16·9 + 16·9), and Table 2's 7×7 row with 5
-  images prints 350 layers but 3105 = 345·9 parameters, so it has 345. Table 2's printed
-  heuristic bound 144 for that row disagrees with ⌈7⁴/9⌉ = 267 (both are in the row).
+* Table 1's "2 layers" (axis ``depth``): the text says these rows test Theorem 4's bound
+  s − 1 = 2 (``depth2``); the printed parameter counts are those of 3 conv layers
+  (27 = 3·9; 2592 = 9·16 + 16·16·9 + 16·9: ``depth3``). Both run by default. Other layer
+  counts come from the printed parameters (``conv_stack(s, L, filters=F).n_params ==
+  params``): Table 2's 7×7 row with 5 images prints 350 layers but 3105 = 345·9 parameters,
+  so it has 345; its printed heuristic bound 144 disagrees with ⌈7⁴/9⌉ = 267 (both kept).
+* Table 1's init (axis ``init1``): "close to zero" has no scale. ``gain1`` is uniform(±a),
+  a = 1/√(3F) (weight variance 1/(9F): each layer's gain ≈ 1, an O(1) initial map);
+  ``gain0.5``, ``gain0.3``, ``gain0.2`` scale it down; ``torch-default`` is PyTorch's Conv2d
+  init (uniform(±1/√(9 C_in)), ≈ 0.58·gain1 past the first layer; Section 4 calls it
+  "sufficient in forcing each parameter to be close to zero"). The default reading follows
+  the caption's words: the initial network nearest the zero map that still trains, i.e.
+  the smallest scale of the ladder at which every seed of every row reaches the loss target
+  within the cap. ``table1-init`` is that measurement (all five side by side, seeds 0–4):
+  see the README for the numbers; ``gain0.3`` is the default.
+* Table 2's init (axis ``init2``): ``cstar`` sets every weight to ``c* = 1/ρ(T)``, ρ(T) the
+  spectral radius of the all-ones filter's conv matrix on s×s images, so each layer has
+  spectral radius exactly 1; ``cstar0.5`` and ``cstar0.3`` are smaller constants (an
+  all-zero deep linear net has zero gradient; below c* the output shrinks like
+  ``(c/c*)^L``); ``random`` draws i.i.d. normal(0, c*) weights. ``cstar`` is the default:
+  the smallest constant with which every row without skips reaches the target for every
+  seed within the cap (measured: see the README).
+* The starred rows' skips (axis ``skip``), all weights 0.7·c*: ``identity-blocks`` wraps
+  every run of 10 layers in ``x + B(x)`` (He et al.), so a near-zero init makes the net the
+  identity, which already fits every image (loss ≈ 0 at step 0) and nothing trains;
+  ``plain-ends`` puts a plain first and last layer around the blocks; ``plain-tail`` keeps
+  the leftover L mod 10 layers (10 when 10 divides L) plain. All three run by default.
 * Loss: mean squared error averaged over pixels and images (torch's ``MSELoss``); the
-  1e-6 target is on that mean. Training is float64 throughout.
-* Table 1 init: uniform(−a, a) with ``a = 1/√(3F)`` (F filters), i.e. weight variance
-  ``1/(9F)``, so a layer's expected gain is about 1; random (not constant) so filters
-  differ. The paper gives no scale for "close to zero": ``table1-init`` reruns the rows at
-  ½ and 0.3 of it (they still train, more slowly; at 0.2 the 8-layer single-filter net no
-  longer reached the target in 200 000 steps).
-* Table 2 init: every weight the same constant ``c* = 1/ρ(T)``, with ``ρ(T)`` the spectral
-  radius of the conv matrix of the all-ones filter on s×s images: each layer then has
-  spectral radius exactly 1. An all-zero deep linear net has zero gradient, and below
-  ``c*`` the output shrinks like ``(c/c*)^L`` and training slows down sharply (0.3·c* on
-  the 9-layer 3×3 net needs about 64 000 GD steps instead of 47 000, and ends no closer to
-  rank 1; deeper nets are slower still), so ``c*`` is our reading of "as close to zero as
-  allows training" for these depths. With skip
-  connections every 10 layers the net is ``Π (I + B_j)``; a near-zero init makes it the
-  identity, which already has loss 0 (it fits every image), and ``c*`` makes the product
-  explode; we use 0.7·c* (block bodies start with gain ≈ 0.7¹⁰ ≈ 0.03) and report what it
-  gives.
+  1e-6 target is on that mean. Training is float64 throughout. Iterations are capped
+  (``cap``); ``reached`` says whether the loss target was met.
 * "Memorized": the top ``n`` eigenvalue magnitudes within 0.05 of 1 and the rest below
   0.05 (the paper's Table 2 text quotes ≈1e-2 for the rest; ``rest_max`` is in each row).
-* Iterations are capped (``cap``); ``reached`` says whether the loss target was met.
+
+**Seeds and verdicts.** Each row runs over several seeds (``--seeds``; full form 5 for
+Table 1 and ``table1-init``, 3 for Table 2): a seed fixes the images and the initial weights.
+A row keeps every seed's spectrum (``spectra``, ``per_seed``), the quartiles of its leading
+n + 2 eigenvalues, the fractions memorized and reached, and ``spectrum`` = the median seed's
+spectrum (by the (n+1)-th eigenvalue). Its ``verdict`` ∈ {agrees, differs, inconclusive}
+follows :data:`VERDICT_RULE` (printed at the end of these notes); quick runs and rows whose
+seeds did not reach the target are inconclusive.
 
 Spectra are of the end-to-end matrix, computed exactly in float64 (basis images through the
 trained conv model, :func:`numerics._linalg.end_to_end_matrix`) and cross-checked against
