@@ -93,7 +93,7 @@ def test_readings_select_rows():
     assert plain and all(s.skip and s.skip_design == "plain-ends" for s in plain)
     rand = tables.table2_specs(False, ("random",))
     assert rand and all(not s.skip and s.init_reading == "random" for s in rand)
-    assert len(tables.table2_specs(False)) == 5 * 4 + 4 * 3
+    assert len(tables.table2_specs(False)) == 5 * 2 + 4 * 3
 
 
 def test_readings_change_what_runs():
