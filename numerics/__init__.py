@@ -11,7 +11,9 @@ from ._experiment import (
     RunConfig,
     get_experiment,
     list_experiments,
+    parse_seeds,
     print_result,
+    readings_of,
     run_experiment,
 )
 from .report import write_report
@@ -24,7 +26,9 @@ __all__ = [
     "RunConfig",
     "get_experiment",
     "list_experiments",
+    "parse_seeds",
     "print_result",
+    "readings_of",
     "run_experiment",
     "train_chain_ensemble",
     "train_conv_ensemble",

@@ -3,6 +3,12 @@
 An :class:`Experiment` yields its rows as ``(key, thunk)`` pairs; the runner computes each
 row, writes every finished row to ``OUT/NAME.json`` at once (an interrupted run keeps them),
 skips rows already there with ``resume``, then draws the figures.
+
+Seed ensembles (Tables 1-2): an experiment with ``ensembles=True`` runs every row over the
+seeds ``cfg.seeds`` and its thunk takes the previous row of that key (``None`` when there is
+none): with ``resume``, seeds already in its ``per_seed`` list are reused and only the
+missing ones are trained. ``readings`` name the choices the paper leaves open; ``verdict``
+turns the rows into the experiment's verdict against the paper's claims.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ __all__ = [
     "RunConfig",
     "get_experiment",
     "list_experiments",
+    "parse_seeds",
     "print_result",
+    "readings_of",
     "run_experiment",
 ]
 
@@ -46,25 +54,43 @@ class RunConfig:
     images: str | None = None  # folder of images or a CIFAR-10 binary batch file
     progress: bool = False
     log: TextIO = field(default=sys.stderr)
+    #: the seeds of an ensemble run (``seed`` is the first); on ``--resume`` finished seeds
+    #: of a row are reused one by one, so the seeds are not part of a run's identity
+    seeds: tuple[int, ...] = (0,)
+    #: ``--reading`` names selecting the readings to run (empty: the experiment's defaults);
+    #: rows record the reading they ran, so a resumed row is reused only for its own reading
+    reading: tuple[str, ...] = ()
 
-    def identity(self, name: str) -> dict[str, Any]:
+    def identity(self, name: str, *, per_seed: bool = False) -> dict[str, Any]:
         """What makes two runs' rows interchangeable (stored as ``config`` in ``NAME.json``;
         ``--resume`` reuses rows only under an equal identity): the experiment, quick or
         full, the seed, the images (absolute path plus size and modification time of each
-        file) and the row format. Not the device, the output folder or the logging."""
+        file) and the row format. Not the device, the output folder or the logging.
+
+        ``per_seed``: the experiment's rows keep one entry per seed (the ensembles of
+        Tables 1–2) and a resumed row reuses exactly its finished seeds, so the seeds are
+        not part of the identity; each row also records its reading, and is reused only for
+        it, so the ``--reading`` selection is not either."""
         from ._data import images_identity
 
-        return {
+        ident: dict[str, Any] = {
             "experiment": name,
             "row_format": ROW_FORMAT,
             "quick": bool(self.quick),
             "seed": int(self.seed),
             "images": images_identity(self.images),
         }
+        if per_seed:
+            del ident["seed"]
+        return ident
 
 
 #: Version of the rows' fields; a change makes older rows files non-resumable.
-ROW_FORMAT = 1
+#: 2: Tables 1–2 rows hold one entry per seed (``per_seed``) and their reading.
+ROW_FORMAT = 2
+
+#: At most this many seeds in one ensemble run (each seed is a full training).
+MAX_SEEDS = 64
 
 #: Images an experiment takes from ``--images`` (checked before any training).
 IMAGES_NEEDED: dict[str, int] = {
@@ -84,6 +110,12 @@ class Experiment:
     rows: Callable[[RunConfig], Iterable[tuple[str, Callable[[], Row]]]]
     figures: Callable[[RunConfig, list[Row]], list[Path]] | None = None
     notes: str = ""  # the paper's setup and our choices where it is silent (for the report)
+    ensembles: bool = False  # rows run over cfg.seeds; thunks take the previous row
+    default_seeds: int = 1  # seeds of the full form when neither --seed nor --seeds is given
+    #: the readings this experiment offers: ``[(name, description, runs by default)]``
+    readings: Callable[[], list[tuple[str, str, bool]]] | None = None
+    #: the experiment's verdict from its rows: ``{"verdict": ..., "rule": ..., ...}``
+    verdict: Callable[[RunConfig, list[Row]], dict[str, Any]] | None = None
 
 
 #: Experiment name -> module defining ``EXPERIMENTS: list[Experiment]`` (imported lazily).
@@ -127,6 +159,37 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``"N"`` → seeds ``0..N−1``; ``"A..B"`` → ``A..B`` inclusive; ``"A,B,C"`` → those.
+
+    Raises :class:`ExperimentError` naming ``--seeds`` on anything else."""
+    t = text.strip()
+    try:
+        if ".." in t:
+            a, _, b = t.partition("..")
+            lo, hi = int(a), int(b)
+            if lo < 0 or hi < lo:
+                raise ValueError
+            if hi - lo + 1 > MAX_SEEDS:
+                raise ExperimentError("--seeds", text, f"at most {MAX_SEEDS} seeds in one run")
+            return tuple(range(lo, hi + 1))
+        if "," in t:
+            out = tuple(int(v) for v in t.split(","))
+            if any(v < 0 for v in out) or len(set(out)) != len(out):
+                raise ValueError
+            return out
+        n = int(t)
+        if n < 1:
+            raise ValueError
+        if n > MAX_SEEDS:
+            raise ExperimentError("--seeds", text, f"at most {MAX_SEEDS} seeds in one run")
+        return tuple(range(n))
+    except ValueError:
+        raise ExperimentError(
+            "--seeds", text, "expected N (seeds 0..N-1), A..B with 0 <= A <= B, or A,B,C"
+        ) from None
+
+
 def _check_device(device: str) -> str:
     if device == "cpu":
         return device
@@ -162,16 +225,25 @@ def run_experiment(
     *,
     quick: bool = True,
     device: str = "cpu",
-    seed: int = 0,
+    seed: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
     images: str | None = None,
     progress: bool = False,
     log: TextIO | None = None,
+    seeds: str | tuple[int, ...] | None = None,
+    reading: str | tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``."""
+    """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``
+    (plus ``"verdict"`` for experiments that state one).
+
+    ``seeds`` (``"N"``, ``"A..B"`` or a tuple) runs every row of an ensemble experiment over
+    those seeds; ``seed`` is one seed; with neither, the full form runs the experiment's
+    ``default_seeds`` seeds 0.. and the quick form seed 0. ``reading`` (comma-separated
+    names) selects readings (see :func:`readings_of`)."""
     exp = get_experiment(name)
-    seed = check_seed(seed)
+    if seed is not None:
+        seed = check_seed(seed)
     if images is not None:
         from ._data import check_images
 
@@ -179,19 +251,53 @@ def run_experiment(
     if out is not None:
         out = check_out_folder(out, "--out")  # before any work: '' or a file is refused
     log = log if log is not None else sys.stderr
+    if seeds is not None and seed is not None:
+        raise ExperimentError("--seeds", seeds, "give --seed or --seeds, not both")
+    if seeds is not None:
+        chosen = parse_seeds(seeds) if isinstance(seeds, str) else tuple(seeds)
+        if len(chosen) > MAX_SEEDS:
+            raise ExperimentError(
+                "--seeds", seeds, f"at most {MAX_SEEDS} seeds in one run (got {len(chosen)})"
+            )
+        for s_ in chosen:
+            check_seed(s_, "--seeds")
+        if len(chosen) > 1 and not exp.ensembles:
+            raise ExperimentError(
+                "--seeds",
+                seeds,
+                f"{name} runs one seed; use --seed (ensembles: table1, table2, table1-init)",
+            )
+    elif seed is not None:
+        chosen = (seed,)
+    else:
+        chosen = tuple(range(1 if quick or not exp.ensembles else exp.default_seeds))
+    names = tuple(reading.split(",")) if isinstance(reading, str) else tuple(reading or ())
+    if names:
+        known = {n for n, _, _ in (exp.readings() if exp.readings else [])}
+        for r in names:
+            if r not in known:
+                raise ExperimentError(
+                    "--reading",
+                    r,
+                    f"not a reading of {name}; known: " + (", ".join(sorted(known)) or "none"),
+                )
     cfg = RunConfig(
         quick=quick,
         device=_check_device(device),
-        seed=seed,
+        seed=chosen[0],
         out=Path(out) if out is not None else None,
         images=images,
         # progress bars redraw with carriage returns: only on a terminal, never into a log file
         progress=progress and _is_terminal(log),
         log=log,
+        seeds=chosen,
+        reading=names,
     )
     if out is None:
         return _run(exp, cfg, None)
-    with RowStore.open(out, name, cfg.identity(name), resume=resume) as store:
+    with RowStore.open(
+        out, name, cfg.identity(name, per_seed=exp.ensembles), resume=resume
+    ) as store:
         return _run(exp, cfg, store)
 
 
@@ -201,22 +307,44 @@ def _run(exp: Experiment, cfg: RunConfig, store: RowStore | None) -> dict[str, A
     rows: list[Row] = []
     try:
         for key, thunk in exp.rows(cfg):
-            rows.append(done[key] if key in done else {"key": key, **thunk()})
+            if exp.ensembles:  # reuses the finished seeds of the previous row, trains the rest
+                row = {"key": key, **thunk(done.get(key))}  # type: ignore[call-arg]
+            elif key in done:
+                row = done[key]
+            else:
+                row = {"key": key, **thunk()}
+            rows.append(row)
             if store is not None:
                 store.write(rows)
     except KeyboardInterrupt:
         kept = store.written if store is not None else 0
         raise RunInterrupted(exp.name, kept, store.path if store else None) from None
+    result: dict[str, Any] = {"experiment": exp.name, "rows": rows}
+    if exp.verdict is not None:
+        result["verdict"] = exp.verdict(cfg, rows)
+        if store is not None:
+            store.write(rows, verdict=result["verdict"])
     figures: list[str] = []
     if cfg.out is not None and exp.figures is not None:
         figures = [str(p) for p in exp.figures(cfg, rows)]
-    return {"experiment": exp.name, "rows": rows, "figures": figures}
+    return {**result, "figures": figures}
+
+
+def readings_of(name: str) -> list[tuple[str, str, bool]]:
+    """The readings experiment ``name`` offers: ``(name, description, runs by default)``."""
+    exp = get_experiment(name)
+    return exp.readings() if exp.readings is not None else []
 
 
 def print_result(result: dict[str, Any], out: TextIO) -> None:
-    """A readable table of the rows: configuration, loss, iterations, seconds, spectrum head."""
+    """A readable table of the rows: configuration, loss, iterations, seconds, spectrum head;
+    for seed ensembles the seeds, how many reached the target, the median leading
+    eigenvalues and the verdict, with flags for quick and unreached runs."""
     print(f"experiment {result['experiment']}", file=out)
     for row in result["rows"]:
+        if "per_seed" in row:
+            _print_ensemble_row(row, out)
+            continue
         spec = row.get("spectrum")
         head = (
             ", ".join(f"{v:.3g}" for v in spec[:4]) + (" ..." if spec and len(spec) > 4 else "")
@@ -239,6 +367,13 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
             f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]{flag}",
             file=out,
         )
+    verdict = result.get("verdict")
+    if verdict:
+        flag = "  (QUICK FORM: inconclusive by rule)" if verdict.get("quick") else ""
+        print(f"verdict: {verdict['verdict']}{flag}", file=out)
+        for name, v in verdict.get("readings", {}).items():
+            claims = "; ".join(f"{c}: {d['verdict']}" for c, d in v["claims"].items())
+            print(f"  reading {name:<22} {v['verdict']:<12} {claims}", file=out)
     for f in result.get("figures", []):
         print(f"  figure: {f}", file=out)
 
@@ -251,3 +386,26 @@ def _shown(value: object, limit: int = 120) -> str:
         return text
     n = len(value) if isinstance(value, (str, bytes)) else len(text)
     return f"{text[: limit - 30]}… ({n} characters)"
+
+
+def _print_ensemble_row(row: Row, out: TextIO) -> None:
+    per = row["per_seed"]
+    reached = sum(1 for p in per if p.get("reached"))
+    eig = (row.get("summary") or {}).get("eigenvalues") or []
+    med = ", ".join(f"{e['median']:.3g}" for e in eig)
+    frac = (row.get("summary") or {}).get("memorized_fraction")
+    mem = "n/a" if frac is None else f"{frac:.0%}"
+    flags = []
+    if row.get("quick"):
+        flags.append("QUICK")
+    if reached < len(per):
+        flags.append(f"DID NOT REACH THE TARGET: {len(per) - reached} of {len(per)} seeds")
+    flag = f"  [{'; '.join(flags)}]" if flags else ""
+    print(
+        f"  {row['key']:<30} {row['conv_layers']}L x {row['filters']}F "
+        f"reading={row.get('reading', '')} seeds={len(per)} reached={reached}/{len(per)} "
+        f"memorized={mem} median eigenvalues=[{med}] it<={row.get('iterations')} "
+        f"t={row.get('seconds', 0):.1f}s verdict={row.get('verdict')} "
+        f"({row.get('verdict_reason', '')}){flag}",
+        file=out,
+    )

@@ -265,8 +265,9 @@ class RowStore:
                 store.done = load_rows(store.path, name, identity)
             yield store
 
-    def write(self, rows: list[Row]) -> None:
-        """Write ``rows`` (then any resumed rows not reached yet) atomically."""
+    def write(self, rows: list[Row], **extra: Any) -> None:
+        """Write ``rows`` (then any resumed rows not reached yet) atomically; ``extra``
+        fields (an experiment's verdict) go beside them."""
         seen = {r["key"] for r in rows}
         pending = [r for k, r in self.done.items() if k not in seen]
         obj = {
@@ -274,6 +275,7 @@ class RowStore:
             "format": FILE_FORMAT,
             "config": self.identity,
             "rows": rows + pending,
+            **extra,
         }
         write_atomic(self.path, json.dumps(obj, indent=1))
         self.written = len(rows) + len(pending)

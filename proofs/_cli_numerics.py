@@ -14,10 +14,22 @@ from ._errors import UsageError
 
 def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser("experiment", help="rerun one of the paper's experiments (torch)")
-    p.add_argument("name", help="experiment name, or 'list'")
+    p.add_argument("name", help="experiment name, 'list', or 'readings' (with --reading list)")
     p.add_argument("--quick", action="store_true", help="small form, minutes on a CPU")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", default="0", help="random seed, 0 ≤ N < 2**32 (default 0)")
+    p.add_argument("--seed", default=None, help="one random seed, 0 ≤ N < 2**32 (default 0)")
+    p.add_argument(
+        "--seeds",
+        default=None,
+        help="seed ensemble (table1, table2, table1-init): N = seeds 0..N-1, A..B, or A,B,C "
+        "(at most 64); default: 5 seeds for table1 and table1-init, 3 for table2 "
+        "(quick: seed 0)",
+    )
+    p.add_argument(
+        "--reading",
+        default=None,
+        help="run only these readings (comma-separated names); 'list' lists them",
+    )
     p.add_argument("--out", default=None, help="folder for rows (JSON) and figures (PNG)")
     p.add_argument("--resume", action="store_true", help="skip rows already in --out")
     p.add_argument("--images", default=None, help="folder of images or CIFAR-10 .bin file")
@@ -58,11 +70,24 @@ def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyp
         for name, summary in numerics.list_experiments():
             print(f"{name:<16} {summary}", file=out)
         return 0
+    if args.name == "readings" or args.reading == "list":
+        names = [args.name] if args.name != "readings" else ["table1", "table1-init", "table2"]
+        for name in names:
+            found = numerics.readings_of(name)
+            if not found and args.name != "readings":
+                print(f"{name}: no readings (the paper's setup is used as described)", file=out)
+            for reading, text, default in found:
+                mark = "*" if default else " "
+                print(f"{name:<12} {mark} {reading:<16} {text}", file=out)
+        print("* = runs by default", file=out)
+        return 0
     result = numerics.run_experiment(
         args.name,
         quick=args.quick,
         device=args.device,
-        seed=_seed(args.seed),
+        seed=_seed(args.seed) if args.seed is not None else None,
+        seeds=args.seeds,
+        reading=args.reading,
         out=args.out,
         resume=args.resume,
         images=args.images,
@@ -85,7 +110,7 @@ def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
 
     from ._report_inputs import audit_table, check_outcomes
 
-    seed = _seed(args.seed)
+    seed = _seed(args.seed or "0")
     device = _check_device(args.device)
     folder = check_out_folder(args.out, "--out")
     with folder_lock(args.out, folder, "report", what="a report"):  # one report at a time

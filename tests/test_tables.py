@@ -256,10 +256,10 @@ def test_tiny_tables_write_rows_and_figures(tiny, tmp_path):
 def test_resume_skips_finished_rows(tiny, tmp_path, monkeypatch):
     run_experiment("table1", out=tmp_path, log=None)
 
-    def boom(spec, cfg):
+    def boom(spec, seeds, cfg):
         raise AssertionError("a finished row was recomputed")
 
-    monkeypatch.setattr(tables, "run_row", boom)
+    monkeypatch.setattr(tables, "_run_members", boom)
     again = run_experiment("table1", out=tmp_path, resume=True, log=None)
     assert len(again["rows"]) == 2
 
@@ -270,9 +270,9 @@ def test_table1_init_sweep_rows_scale_the_init() -> None:
     from numerics._experiment import RunConfig
     from numerics.tables import run_row, table1_init_specs
 
-    specs = table1_init_specs(quick=True)
-    assert [s.key for s in specs[:2]] == ["L2-F1", "L2-F1-x0.5"]
-    small = replace(specs[1], cap=5)
+    specs = {s.key: s for s in table1_init_specs(quick=True)}
+    assert {"L2-F1-d3-gain1", "L2-F1-d3-gain0.5", "L8-F1-gain0.5"} <= set(specs)
+    small = replace(specs["L2-F1-d3-gain0.5"], cap=5)
     row = run_row(small, RunConfig(quick=True))
-    assert row["init_scale"] == 0.5
+    assert row["reading"] == "depth3+gain0.5"
     assert row["init"] == f"uniform:{0.5 / 3**0.5:.6g}"
