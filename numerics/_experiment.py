@@ -82,6 +82,8 @@ class RunConfig:
         }
         if per_seed:
             del ident["seed"]
+        else:  # one row per configuration: the reading decides what the rows mean
+            ident["reading"] = list(self.reading)
         return ident
 
 

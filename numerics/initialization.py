@@ -82,8 +82,24 @@ READINGS: dict[str, Reading] = {
 DEFAULT_READING = "d2-f64"
 
 
+def _describe(reading: Reading) -> str:
+    filters = f"{reading.filters} filter(s)" if reading.filters else "64 filters (4 quick)"
+    scale = {"unit": "inputs in [0, 1]", "255": "inputs in [0, 255]"}.get(
+        reading.input, "CIFAR-10 mean/std normalization"
+    )
+    return f"D2 with {filters}, {reading.depth} layers at 4x4, {scale}"
+
+
+def readings() -> list[tuple[str, str, bool]]:
+    """The named readings as ``(name, description, runs by default)``."""
+    return [(n, _describe(r), n == DEFAULT_READING) for n, r in READINGS.items()]
+
+
 def _reading(cfg: RunConfig) -> tuple[str, Reading]:
-    name = getattr(cfg, "reading", None) or DEFAULT_READING
+    chosen = tuple(getattr(cfg, "reading", ()) or ())
+    if len(chosen) > 1:
+        raise ExperimentError("--reading", ",".join(chosen), "initialization runs one reading")
+    name = chosen[0] if chosen else DEFAULT_READING
     if name not in READINGS:
         raise ExperimentError("--reading", name, f"must be one of {', '.join(READINGS)}")
     return name, READINGS[name]
@@ -181,5 +197,6 @@ EXPERIMENTS = [
         rows=_rows,
         figures=_figures,
         notes=(__doc__ or "").strip(),
+        readings=readings,
     )
 ]

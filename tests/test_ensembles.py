@@ -46,13 +46,43 @@ def test_parse_seeds_rejects(text):
         (["experiment", "downsampling", "--seeds", "2"], "--seeds"),
         (["experiment", "table2", "--reading", "nope"], "--reading"),
         (["experiment", "table1", "--reading", "cstar"], "--reading"),
+        (["experiment", "table1", "--seeds", "0..100000000000"], "--seeds"),
+        (["experiment", "table2", "--seeds", "65"], "--seeds"),
+        (["experiment", "table2", "--seeds", "0,4294967296"], "--seeds"),
+        (["experiment", "initialization", "--reading", "nope"], "--reading"),
+        (["experiment", "initialization", "--reading", "d2-f1,d2-f16"], "--reading"),
     ],
-    ids=["bad-range", "seed-and-seeds", "not-an-ensemble", "unknown-reading", "other-table"],
+    ids=[
+        "bad-range",
+        "seed-and-seeds",
+        "not-an-ensemble",
+        "unknown-reading",
+        "other-table",
+        "huge-range",
+        "too-many-seeds",
+        "seed-out-of-range",
+        "fig8-unknown-reading",
+        "fig8-two-readings",
+    ],
 )
 def test_cli_rejects_bad_seeds_and_readings(argv, name):
     rc, out, err = _cli(*argv)
     assert rc == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and name in err
+
+
+def test_figure8_readings_listed():
+    rc, out, _ = _cli("experiment", "initialization", "--reading", "list")
+    assert rc == 0
+    marked = [line.split()[2] for line in out.splitlines() if line.split()[1:2] == ["*"]]
+    assert marked == ["d2-f64"] and "d2-f64-depth14" in out
+
+
+def test_identity_keeps_the_reading_of_one_seed_experiments():
+    cfg = RunConfig(reading=("d2-f16",))
+    assert cfg.identity("initialization")["reading"] == ["d2-f16"]
+    assert "reading" not in cfg.identity("table2", per_seed=True)
+    assert "seed" not in cfg.identity("table2", per_seed=True)
 
 
 def test_default_seeds_per_form():
