@@ -76,6 +76,7 @@ def test_the_file_records_the_configuration(tmp_path: Path) -> None:
         "quick": True,
         "seed": 7,
         "images": None,
+        "reading": [],
     }
     assert [r["value"] for r in obj["rows"]] == [1007, 2007, 3007]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".tiny-test.lock", "tiny-test.json"]
