@@ -21,6 +21,7 @@ from ._matrices import (
     symbolic_weights,
     upsample_matrix,
 )
+from ._paper import TABLE1, TABLE2, PrintedRow, depth_for_params, downsampling_net
 from ._patterns import (
     FactoredPattern,
     axis_pattern,
@@ -31,11 +32,14 @@ from ._patterns import (
 
 __all__ = [
     "PRIME",
+    "TABLE1",
+    "TABLE2",
     "Certificate",
     "Conv2d",
     "FactoredPattern",
     "Layer",
     "Network",
+    "PrintedRow",
     "Residual",
     "SymconvError",
     "Upsample",
@@ -45,6 +49,8 @@ __all__ = [
     "conv_matrix",
     "conv_stack",
     "depth_bound",
+    "depth_for_params",
+    "downsampling_net",
     "factored_pattern",
     "heuristic_depth",
     "layer_symbols",
