@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from symconv import ArgumentError
+
 from ._store import RowStore, RunInterrupted, check_out_folder
 
 __all__ = [
@@ -36,13 +38,8 @@ __all__ = [
 ]
 
 
-class ExperimentError(ValueError):
+class ExperimentError(ArgumentError):
     """A bad experiment argument; the message names the argument and its value."""
-
-    def __init__(self, argument: str, value: object, why: str) -> None:
-        self.argument = argument
-        self.value = value
-        super().__init__(f"{argument}: {why} (got {_shown(value)})")
 
 
 @dataclass(frozen=True)
@@ -378,16 +375,6 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
             print(f"  reading {name:<22} {v['verdict']:<12} {claims}", file=out)
     for f in result.get("figures", []):
         print(f"  figure: {f}", file=out)
-
-
-def _shown(value: object, limit: int = 120) -> str:
-    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
-    line, still recognisable by its start and its length)."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    n = len(value) if isinstance(value, (str, bytes)) else len(text)
-    return f"{text[: limit - 30]}… ({n} characters)"
 
 
 def _print_ensemble_row(row: Row, out: TextIO) -> None:

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from symconv import ArgumentError
 from symconv._atomic import write_atomic
 
 try:  # POSIX; elsewhere runs are not locked (documented in the README)
@@ -61,13 +62,8 @@ MAX_NAME_BYTES = 255
 Row = dict[str, Any]
 
 
-class StoreError(ValueError):
+class StoreError(ArgumentError):
     """A bad ``--out`` / ``--resume``: the message names the argument and its value."""
-
-    def __init__(self, argument: str, value: object, why: str) -> None:
-        self.argument = argument
-        self.value = value
-        super().__init__(f"{argument}: {why} (got {_shown(value)})")
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -279,13 +275,3 @@ class RowStore:
         }
         write_atomic(self.path, json.dumps(obj, indent=1))
         self.written = len(rows) + len(pending)
-
-
-def _shown(value: object, limit: int = 120) -> str:
-    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
-    line, still recognisable by its start and its length)."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    n = len(value) if isinstance(value, (str, bytes)) else len(text)
-    return f"{text[: limit - 30]}… ({n} characters)"

@@ -85,7 +85,18 @@ from typing import Any
 
 import numpy as np
 
-from symconv import Conv2d, Network, Residual, conv_matrix, conv_stack, network_matrix
+from symconv import (
+    TABLE1,
+    TABLE2,
+    Conv2d,
+    Network,
+    Residual,
+    conv_matrix,
+    conv_stack,
+    depth_for_params,
+    heuristic_depth,
+    network_matrix,
+)
 
 from ._experiment import Experiment, RunConfig
 from ._linalg import end_to_end_matrix, spectrum
@@ -94,16 +105,12 @@ from ._nets import single_thread
 __all__ = [
     "EXPERIMENTS",
     "READINGS",
-    "TABLE1_PRINTED",
-    "TABLE2_PRINTED",
     "VERDICT_RULE",
     "Reading",
     "RowSpec",
     "combine",
     "critical_constant",
-    "derive_conv_layers",
     "experiment_verdict",
-    "heuristic_bound",
     "memorized",
     "readings_for",
     "row_verdict",
@@ -118,32 +125,6 @@ __all__ = [
     "table2_specs",
 ]
 
-#: Table 1 as printed: (layers, filters per layer, params); 3×3 images, 2 examples, bound 9.
-TABLE1_PRINTED: tuple[tuple[int, int, int], ...] = (
-    (2, 1, 27),
-    (2, 16, 2592),
-    (2, 128, 149760),
-    (5, 1, 45),
-    (5, 16, 7200),
-    (5, 128, 444672),
-    (8, 1, 72),
-    (8, 16, 14112),
-    (8, 128, 887040),
-)
-
-#: Table 2 as printed: (size, examples, heuristic bound, layers, params, skip connections).
-TABLE2_PRINTED: tuple[tuple[int, int, int, int, int, bool], ...] = (
-    (2, 1, 2, 3, 27, False),
-    (3, 1, 9, 9, 81, False),
-    (4, 1, 29, 29, 261, False),
-    (5, 1, 70, 70, 630, False),
-    (6, 1, 144, 144, 1296, True),
-    (7, 1, 267, 267, 2403, True),
-    (3, 3, 9, 10, 90, False),
-    (5, 5, 70, 200, 1800, True),
-    (7, 5, 144, 350, 3105, True),
-)
-
 TARGET_LOSS = 1e-6
 GD_LR = 0.1
 ADAM_LR = 1e-4
@@ -151,26 +132,6 @@ ADAM_ABOVE_DEPTH = 10
 SKIP_EVERY = 10
 ONE_TOL = 0.05
 ZERO_TOL = 0.05
-
-
-def heuristic_bound(size: int, kernel: int = 3) -> int:
-    """Section 3.2's heuristic depth ``⌈s⁴/k²⌉``: single-filter layers needed to have as
-    many weights as a fully connected layer on s×s images."""
-    return -(-(size**4) // (kernel * kernel))
-
-
-def derive_conv_layers(
-    size: int, filters: int, params: int, *, kernel: int = 3, max_depth: int = 10_000
-) -> int | None:
-    """The conv-layer count ``L`` with ``conv_stack(size, L, filters=F).n_params == params``,
-    or ``None`` when no depth has exactly that many weights."""
-    for depth in range(1, max_depth + 1):
-        n = conv_stack(size, depth, kernel=kernel, filters=filters).n_params
-        if n == params:
-            return depth
-        if n > params:
-            return None
-    return None
 
 
 @lru_cache(maxsize=64)
@@ -375,7 +336,8 @@ def _table1_rows(
 ) -> list[RowSpec]:
     out = []
     for init in axes["init1"]:
-        for layers, fp, params in TABLE1_PRINTED:
+        for printed in TABLE1:
+            layers, fp, params = printed.layers_printed, printed.filters, printed.params_printed
             if fp not in filters:
                 continue
             used = {1: 1, 16: 4, 128: 16}.get(fp, fp) if quick else fp
@@ -414,7 +376,7 @@ def table2_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     axes = _axes("table2", selected)
     picked = {READING[r].axis for r in selected}
     out = []
-    for size, n, bound, layers, params, skip in TABLE2_PRINTED:
+    for size, n, bound, layers, _f, params, skip in TABLE2:
         if quick and (size > 4 or (size == 4 and n > 1)):
             continue
         if picked and ("skip" if skip else "init2") not in picked:
@@ -515,7 +477,7 @@ def skip_network(size: int, depth: int, design: str, every: int = SKIP_EVERY) ->
 
 def _network(spec: RowSpec) -> tuple[Network, int, int | None, int]:
     """(network, conv layers, layers derived from the printed params or None, skip_every)."""
-    derived = derive_conv_layers(spec.size, spec.filters_printed, spec.params_printed)
+    derived = depth_for_params(spec.params_printed, spec.filters_printed)
     conv_layers = derived if derived is not None else spec.layers
     if spec.depth_reading == "depth2":
         conv_layers, derived = 2, None
@@ -905,7 +867,7 @@ def run_ensemble(
         "table": spec.table,
         "size": spec.size,
         "train_examples": n,
-        "heuristic_bound": heuristic_bound(spec.size),
+        "heuristic_bound": heuristic_depth(spec.size),
         "layers": spec.layers,
         "conv_layers": conv_layers,
         "params_match": derived is not None,

@@ -314,7 +314,7 @@ def _certificates(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-unt
             name = f"{o.check.id}.{i:02d}.smt2"
             _atomic_write(target / name, ob.smt2)
             written += 1
-            bad += str(ob.status) != "pass"
+            bad += ob.status != Status.PASS
             index.append({"file": name, "check": o.check.id, "kind": "smt2", "what": ob.what,
                           "status": str(ob.status), "confirmed_by": list(ob.confirmed_by),
                           "seconds": {k: round(v, 4) for k, v in ob.seconds.items()}})  # fmt: skip

@@ -337,13 +337,10 @@ def _check_depth_cost(text: str, sizes: list[int], kernel: int) -> None:
 
 
 def _downsampling_family(size: int, kernel: int, stride: int):  # type: ignore[no-untyped-def]
-    from symconv import Conv2d, Network, Upsample
+    from symconv import Network, downsampling_net
 
     def make(depth: int) -> Network:
-        convs = tuple(Conv2d(1, 1, kernel) for _ in range(depth))
-        return Network(
-            (1, size, size), (Conv2d(1, 1, kernel, stride=stride), *convs, Upsample(stride))
-        )
+        return downsampling_net(size, depth, kernel=kernel, stride=stride)
 
     return make
 
@@ -492,7 +489,7 @@ def _matrix(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
 def _audit(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
     from dataclasses import asdict
 
-    from .tables import audit_tables
+    from .audit import audit_tables
 
     rows = audit_tables()
     if args.json:

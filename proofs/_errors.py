@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["UsageError", "shown"]
+from symconv import ArgumentError
+
+__all__ = ["UsageError"]
 
 
-class UsageError(ValueError):
-    """A bad argument value; the message names the argument and the value."""
-
-    def __init__(self, argument: str, value: object, why: str) -> None:
-        self.argument = argument
-        self.value = value
-        super().__init__(f"{argument}: {why} (got {shown(value)})")
-
-
-def shown(value: object, limit: int = 120) -> str:
-    """``repr(value)``, cut to ``limit`` characters (a 5000-character value stays one short
-    line, still recognisable by its start and its length)."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    n = len(value) if isinstance(value, (str, bytes)) else len(text)
-    return f"{text[: limit - 30]}… ({n} characters)"
+class UsageError(ArgumentError):
+    """A bad argument value on the command line; the message names the argument and the
+    value."""

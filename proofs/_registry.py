@@ -44,7 +44,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "proofs.thm4_symbolic",
     "proofs.corollary_depth2",
     "proofs.kernel_depth",
-    "proofs.tables",
+    "proofs.audit",
     "proofs.numeric_checks",
 )
 

@@ -29,7 +29,7 @@ def check_outcomes(quick: bool, log: TextIO | None = None) -> list[dict[str, Any
 
 def audit_table() -> tuple[list[str], list[list[str]]]:
     """``verify audit`` as a table of at most 8 columns (header, rows)."""
-    from .tables import audit_tables
+    from .audit import audit_tables
 
     header = [
         "table / row",

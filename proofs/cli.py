@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from ._errors import UsageError
+from symconv import ArgumentError
 
 __all__ = ["main"]
 
@@ -73,13 +73,7 @@ def main(
         return int(exc.code or 0)
     try:
         return int(args.handler(args, out, err))
-    except UsageError as exc:
-        print(f"verify: error: {exc}", file=err)
-        return 2
-    except ValueError as exc:
-        # symconv's and numerics' argument errors carry the argument's name and value
-        if not hasattr(exc, "argument"):
-            raise
+    except ArgumentError as exc:  # symconv's, proofs' and numerics' argument errors
         print(f"verify: error: {exc}", file=err)
         return 2
     except BrokenPipeError:

@@ -85,15 +85,6 @@ def _half(s: int) -> int:
     return s // 2 - 1
 
 
-def downsampling_net(size: int, depth: int):  # type: ignore[no-untyped-def]
-    """Stride-2 3×3 conv (s → s/2), ``depth`` 3×3 layers at s/2, nearest upsampling ×2."""
-    from symconv import Conv2d, Network, Upsample
-
-    convs = tuple(Conv2d() for _ in range(depth))
-    layers = (Conv2d(1, 1, 3, stride=2), *convs, Upsample(2))
-    return Network((1, size, size), layers)
-
-
 @register(
     "sec4.downsampling-depth",
     title="One stride-2 layer halves the depth needed to remove forced zeros",
@@ -114,7 +105,7 @@ def downsampling_net(size: int, depth: int):  # type: ignore[no-untyped-def]
 def check_downsampling_depth(
     *, quick: bool = False, max_size: int = 64, claimed: Callable[[int], int] = _half
 ) -> Result:
-    from symconv import certify, min_full_depth_of
+    from symconv import certify, downsampling_net, min_full_depth_of
 
     bad = []
     sizes = [s for s in size_range((4, max_size)) if s % 2 == 0]

@@ -19,7 +19,7 @@ from itertools import product
 from typing import Any
 
 from ._registry import register
-from ._result import Evidence, Result
+from ._result import Evidence, Result, Status
 from ._z3 import find_model, prove
 
 __all__ = ["check_conv_layer", "check_forced_zero", "projection"]
@@ -34,11 +34,6 @@ def projection(v: Sequence[Any]) -> list[list[Fraction]]:
     if n == 0:
         raise ValueError(f"v: must be nonzero (got {list(v)!r})")
     return [[a * b / n for b in q] for a in q]
-
-
-def _fraction(text: str) -> Fraction:
-    """A z3 rational model value ("3", "-1/2") as a Fraction; z3 prints no others here."""
-    return Fraction(text)
 
 
 def _both_hyperplanes(z3: Any) -> Callable[[Any, Any], Any]:
@@ -93,12 +88,12 @@ def check_forced_zero(
             status, model, _ = find_model(v[i] * v[j] != 0)
             if model is None:
                 what = f"d={d}, ({i},{j}): no v with v_i v_j != 0 ({status})"
-                if str(status) == "fail":
+                if status == Status.FAIL:
                     failures.append({"d": d, "entry": [i, j], "reason": what})
                 else:
                     undecided.append(what)
                 continue
-            vec = [_fraction(model.get(f"v{m}", "0")) for m in range(d)]
+            vec = [Fraction(model.get(f"v{m}", "0")) for m in range(d)]  # z3 prints "3", "-1/2"
             proj = projection(vec)
             entry = proj[i][j]
             memorizes = [
@@ -132,9 +127,9 @@ def check_forced_zero(
                 z3.And(norm > 0, p * norm == v[i] * v[j]), (p == 0) == cond(v[i], v[j])
             )
             verdict = prove(claim)
-            if str(verdict.status) == "pass":
+            if verdict.status == Status.PASS:
                 proved += 1
-            elif str(verdict.status) == "fail":
+            elif verdict.status == Status.FAIL:
                 failures.append(
                     {
                         "d": d,
@@ -154,9 +149,9 @@ def check_forced_zero(
     ):
         claim = z3.Implies(z3.And(r >= 0, norm > 0, p * norm == a * b), (p == 0) == cond(a, b))
         verdict = prove(claim)
-        if str(verdict.status) == "pass":
+        if verdict.status == Status.PASS:
             proved += 1
-        elif str(verdict.status) == "fail":
+        elif verdict.status == Status.FAIL:
             failures.append(
                 {
                     "d": "any",

@@ -301,6 +301,7 @@ def check_filters_invariant(
 def check_all_sizes(
     *, quick: bool = False, claimed: Callable[[object], object] = _s_minus_1, radius: int = 1
 ) -> Result:
+    import numpy as np
     import z3
 
     from symconv import Conv2d, axis_pattern
@@ -314,7 +315,7 @@ def check_all_sizes(
         bool(
             (
                 axis_pattern(Conv2d(1, 1, k), n)
-                == (abs(__import__("numpy").subtract.outer(range(n), range(n))) <= radius)
+                == (abs(np.subtract.outer(range(n), range(n))) <= radius)
             ).all()
         )
         for n in range(1, 40)

@@ -11,7 +11,6 @@ columns (torch's ``flatten`` of ``C×H×W``). Its layers are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
 
 from ._errors import SymconvError, check_nonneg_int, check_positive_int
 
@@ -195,7 +194,3 @@ def conv_stack(
             layers.extend([Residual(block)] if ok else block)
         return Network((channels, size, size), tuple(layers))
     return Network((channels, size, size), tuple(convs))
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b) if b > 0 else ceil(a / b)

@@ -58,7 +58,15 @@ def child(*argv: str, **env: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell that starts this suite in the background ignores SIGINT, and a child
+        # inherits that; restore the default so Python installs its Ctrl-C handler as in a
+        # terminal
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stored(out: Path) -> dict:
@@ -76,6 +84,7 @@ def test_the_file_records_the_configuration(tmp_path: Path) -> None:
         "quick": True,
         "seed": 7,
         "images": None,
+        "reading": [],
     }
     assert [r["value"] for r in obj["rows"]] == [1007, 2007, 3007]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".tiny-test.lock", "tiny-test.json"]

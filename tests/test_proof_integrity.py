@@ -215,7 +215,7 @@ def test_deep_memorizes_starts_near_zero_over_several_seeds() -> None:
 
 
 def test_audit_states_both_readings_of_table1_two_layer_rows() -> None:
-    from proofs.tables import audit_tables
+    from proofs.audit import audit_tables
 
     for r in audit_tables():
         if r.table == 1 and r.row <= 3:

@@ -7,10 +7,10 @@ from math import ceil
 import pytest
 
 from proofs import Status
+from proofs.audit import audit_tables, check_heuristic
 from proofs.corollary_depth2 import check_depth2
 from proofs.kernel_depth import check_depth_formula, check_downsampling_depth
 from proofs.premise import check_single_layer
-from proofs.tables import audit_tables, check_heuristic
 from proofs.thm4 import check_all_sizes, check_depth_bound, check_filters_invariant, check_tight
 
 SMALL = (2, 12)

@@ -19,7 +19,17 @@ from numerics._fastlinear import (  # noqa: E402
 )
 from numerics._nets import build_model, weights_of  # noqa: E402
 from numerics.tables import RowSpec  # noqa: E402
-from symconv import Conv2d, Network, Residual, conv_stack, network_matrix  # noqa: E402
+from symconv import (  # noqa: E402
+    TABLE1,
+    TABLE2,
+    Conv2d,
+    Network,
+    Residual,
+    conv_stack,
+    depth_for_params,
+    heuristic_depth,
+    network_matrix,
+)
 
 REQUIRED = {
     "key", "size", "train_examples", "layers", "conv_layers", "filters", "params",
@@ -30,20 +40,19 @@ REQUIRED = {
 
 @pytest.mark.parametrize(
     ("row", "expected"),
-    list(zip(tables.TABLE1_PRINTED, [3, 3, 3, 5, 5, 5, 8, 8, 8], strict=True)),
+    list(zip(TABLE1, [3, 3, 3, 5, 5, 5, 8, 8, 8], strict=True)),
     ids=lambda v: str(v),
 )
 def test_table1_conv_layers_from_printed_params(row, expected):
-    _layers, filters, params = row
-    assert tables.derive_conv_layers(3, filters, params) == expected
+    assert depth_for_params(row.params_printed, row.filters) == expected
 
 
 def test_table2_conv_layers_and_bounds():
-    got = [tables.derive_conv_layers(s, 1, p) for s, _, _, _, p, _ in tables.TABLE2_PRINTED]
+    got = [depth_for_params(r.params_printed, r.filters) for r in TABLE2]
     assert got == [3, 9, 29, 70, 144, 267, 10, 200, 345]
-    bounds = [tables.heuristic_bound(s) for s, *_ in tables.TABLE2_PRINTED]
+    bounds = [heuristic_depth(r.size) for r in TABLE2]
     assert bounds == [2, 9, 29, 70, 144, 267, 9, 70, 267]  # the last row prints 144
-    assert tables.derive_conv_layers(3, 1, 28) is None
+    assert depth_for_params(28, 1) is None
 
 
 @pytest.mark.parametrize("size", [2, 3, 5, 7])

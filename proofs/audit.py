@@ -4,7 +4,8 @@ The heuristic: a single-filter 3×3 network needs ``⌈s⁴/9⌉`` layers to hav
 parameters (9 per layer) as the ``s⁴`` of a fully connected layer on s×s images. The
 audit recomputes, for every printed row of Tables 1 and 2, the heuristic bound and the
 parameter count of the stated architecture (``9·(2F + (L − 2)F²)`` weights for L layers
-of F filters, no biases) and reports the rows whose printed numbers do not follow.
+of F filters, no biases) and reports the rows whose printed numbers do not follow. The
+printed rows themselves are :data:`symconv.TABLE1` and :data:`symconv.TABLE2`.
 """
 
 from __future__ import annotations
@@ -16,32 +17,7 @@ from ._registry import register
 from ._result import Evidence, Result
 from ._sizes import first, size_range
 
-__all__ = ["TABLE1", "TABLE2", "AuditRow", "audit_tables"]
-
-# (size, train examples, printed heuristic bound, printed layers, filters, printed params)
-TABLE1 = [
-    (3, 2, 9, 2, 1, 27),
-    (3, 2, 9, 2, 16, 2592),
-    (3, 2, 9, 2, 128, 149760),
-    (3, 2, 9, 5, 1, 45),
-    (3, 2, 9, 5, 16, 7200),
-    (3, 2, 9, 5, 128, 444672),
-    (3, 2, 9, 8, 1, 72),
-    (3, 2, 9, 8, 16, 14112),
-    (3, 2, 9, 8, 128, 887040),
-]
-# (size, train examples, printed heuristic bound, printed layers, printed params); F = 1
-TABLE2 = [
-    (2, 1, 2, 3, 27),
-    (3, 1, 9, 9, 81),
-    (4, 1, 29, 29, 261),
-    (5, 1, 70, 70, 630),
-    (6, 1, 144, 144, 1296),
-    (7, 1, 267, 267, 2403),
-    (3, 3, 9, 10, 90),
-    (5, 5, 70, 200, 1800),
-    (7, 5, 144, 350, 3105),
-]
+__all__ = ["AuditRow", "audit_tables"]
 
 
 @dataclass(frozen=True)
@@ -61,27 +37,18 @@ class AuditRow:
     note: str
 
 
-def _depth_for_params(params: int, filters: int, limit: int = 2000) -> int | None:
-    from symconv import stack_params
-
-    for depth in range(1, limit):
-        if stack_params(depth, filters) == params:
-            return depth
-    return None
-
-
 def audit_tables() -> list[AuditRow]:
     """Every printed row of Tables 1–2 against the recomputed bound and parameter count."""
-    from symconv import conv_stack, heuristic_depth
+    from symconv import TABLE1, TABLE2, conv_stack, depth_for_params, heuristic_depth
 
     rows: list[AuditRow] = []
-    items = [(1, i, r[0], r[1], r[2], r[3], r[4], r[5]) for i, r in enumerate(TABLE1, 1)] + [
-        (2, i, r[0], r[1], r[2], r[3], 1, r[4]) for i, r in enumerate(TABLE2, 1)
-    ]
-    for table, i, s, n, bound_p, layers_p, f, params_p in items:
+    items = [(t, i, r) for t, rs in ((1, TABLE1), (2, TABLE2)) for i, r in enumerate(rs, 1)]
+    for table, i, r in items:
+        s, n, f = r.size, r.train_examples, r.filters
+        bound_p, layers_p, params_p = r.bound_printed, r.layers_printed, r.params_printed
         bound = heuristic_depth(s)
         params = conv_stack(s, layers_p, filters=f).n_params
-        from_params = _depth_for_params(params_p, f)
+        from_params = depth_for_params(params_p, f)
         notes = []
         if bound != bound_p:
             notes.append(f"printed bound {bound_p} ≠ ⌈{s}⁴/9⌉ = {bound}")
@@ -119,7 +86,9 @@ def audit_tables() -> list[AuditRow]:
 
 
 def _ceil_formula(s: int) -> int:
-    return -(-(s**4) // 9)
+    from symconv import heuristic_depth
+
+    return heuristic_depth(s)
 
 
 @register(
