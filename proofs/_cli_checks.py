@@ -53,9 +53,10 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser(
         "certificates",
         help="write every solver obligation behind a proof verdict as a standalone SMT-LIB 2 "
-        "file (expected answer: unsat), re-proved by each solver",
+        "file (expected answer: unsat), re-proved by each solver, and every sympy identity "
+        "behind one as a standalone Python script (prints OK NAME when it holds)",
     )
-    p.add_argument("--out", required=True, help="directory to write the .smt2 files into")
+    p.add_argument("--out", required=True, help="directory to write the .smt2 and .py files into")
     p.add_argument("--only", default="", help="comma-separated id prefixes (e.g. thm1,lemma1)")
     _solvers_arg(p)
     p.set_defaults(handler=_certificates)
@@ -314,21 +315,50 @@ def _certificates(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-unt
             _atomic_write(target / name, ob.smt2)
             written += 1
             bad += ob.status != Status.PASS
-            index.append({"file": name, "check": o.check.id, "what": ob.what,
+            index.append({"file": name, "check": o.check.id, "kind": "smt2", "what": ob.what,
                           "status": str(ob.status), "confirmed_by": list(ob.confirmed_by),
                           "seconds": {k: round(v, 4) for k, v in ob.seconds.items()}})  # fmt: skip
+    times = {n: sum(r["seconds"].get(n, 0.0) for r in index) for n in names}
+    scripts, bad_identities = _sympy_scripts(target, {c.id for c in checks}, index)
     _atomic_write(target / "index.json", json.dumps({"solvers": list(names), "files": index},
                                                     indent=1) + "\n")  # fmt: skip
-    times = {n: sum(r["seconds"].get(n, 0.0) for r in index) for n in names}
     print(
-        f"{written} obligations from {len(outcomes)} checks written to {target} "
-        f"(each expects unsat; {', '.join(f'{n} {s:.2f} s' for n, s in times.items())}; "
+        f"{written} obligations (SMT-LIB 2, .smt2) from {len(outcomes)} checks and "
+        f"{scripts} sympy identities (standalone .py scripts) written to {target} "
+        f"(obligations expect unsat; {', '.join(f'{n} {s:.2f} s' for n, s in times.items())}; "
         f"{time.perf_counter() - start:.1f} s in all)",
         file=out,
     )
     if bad:
         print(f"{bad} obligations were not confirmed by every solver (see index.json)", file=out)
+    if bad_identities:
+        print(f"{bad_identities} sympy identities do not hold (see index.json)", file=out)
+    bad += bad_identities
     return 1 if bad or any(o.result.status in _BAD for o in outcomes) else 0
+
+
+def _sympy_scripts(target: Path, check_ids: set[str], index: list[dict]) -> tuple[int, int]:
+    """Write each sympy identity behind the selected checks as ``<name>.py``; add to ``index``.
+
+    Returns (scripts written, identities that do not hold).
+    """
+    from symconv._atomic import write_atomic
+
+    from . import _identities
+
+    written, bad = 0, 0
+    for identity in _identities.for_checks(check_ids):
+        begin = time.perf_counter()
+        holds = _identities.evaluate(identity.name)[2] is None
+        name = f"{identity.name}.py"
+        write_atomic(target / name, _identities.script(identity.name))
+        written += 1
+        bad += not holds
+        index.append({"file": name, "check": identity.check, "kind": "sympy",
+                      "what": identity.statement, "status": "pass" if holds else "fail",
+                      "expects": f"OK {identity.name}",
+                      "seconds": {"sympy": round(time.perf_counter() - begin, 4)}})  # fmt: skip
+    return written, bad
 
 
 _EVIDENCE_WORDS = {
