@@ -9,6 +9,8 @@ from ._experiment import (
     Experiment,
     ExperimentError,
     RunConfig,
+    check_device,
+    check_seed,
     get_experiment,
     list_experiments,
     parse_seeds,
@@ -16,6 +18,8 @@ from ._experiment import (
     readings_of,
     run_experiment,
 )
+from ._linalg import end_to_end_matrix
+from ._store import StoreError, check_out_folder, folder_lock
 from .report import write_report
 
 __all__ = [
@@ -24,6 +28,12 @@ __all__ = [
     "Experiment",
     "ExperimentError",
     "RunConfig",
+    "StoreError",
+    "check_device",
+    "check_out_folder",
+    "check_seed",
+    "end_to_end_matrix",
+    "folder_lock",
     "get_experiment",
     "list_experiments",
     "parse_seeds",

@@ -189,7 +189,7 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         ) from None
 
 
-def _check_device(device: str) -> str:
+def check_device(device: str) -> str:
     if device == "cpu":
         return device
     import torch
@@ -282,7 +282,7 @@ def run_experiment(
                 )
     cfg = RunConfig(
         quick=quick,
-        device=_check_device(device),
+        device=check_device(device),
         seed=chosen[0],
         out=Path(out) if out is not None else None,
         images=images,

@@ -32,8 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from symconv import ArgumentError
-from symconv._atomic import write_atomic
+from symconv import ArgumentError, write_atomic
 
 try:  # POSIX; elsewhere runs are not locked (documented in the README)
     import fcntl

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from symconv._atomic import write_atomic
+from symconv import write_atomic
 
 from ._experiment import EXPERIMENT_MODULES, get_experiment, run_experiment
 

@@ -342,7 +342,7 @@ def _sympy_scripts(target: Path, check_ids: set[str], index: list[dict]) -> tupl
 
     Returns (scripts written, identities that do not hold).
     """
-    from symconv._atomic import write_atomic
+    from symconv import write_atomic
 
     from . import _identities
 

@@ -52,7 +52,7 @@ def _need_torch() -> None:
 
 
 def _seed(text: str) -> int:
-    from numerics._experiment import check_seed
+    from numerics import check_seed
 
     return check_seed(text)
 
@@ -105,13 +105,12 @@ def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyp
 def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
     _need_torch()
     import numerics
-    from numerics._experiment import _check_device
-    from numerics._store import check_out_folder, folder_lock
+    from numerics import check_device, check_out_folder, folder_lock
 
     from ._report_inputs import audit_table, check_outcomes
 
     seed = _seed(args.seed or "0")
-    device = _check_device(args.device)
+    device = check_device(args.device)
     folder = check_out_folder(args.out, "--out")
     with folder_lock(args.out, folder, "report", what="a report"):  # one report at a time
         path = numerics.write_report(

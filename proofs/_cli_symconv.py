@@ -284,13 +284,12 @@ def _draw_pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> 
         if args.svg or args.gif:
             option, path = ("--svg", args.svg) if args.svg else ("--gif", args.gif)
             raise UsageError(option, path, "needs matplotlib (pip install matplotlib)")
-        from symconv._png import write_png
+        from symconv import write_png
 
         # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
         write_png(args.png, mask, scale=max(1, 512 // (size * size)))
         return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
-    from symconv import conv_stack, factored_pattern, min_full_depth
-    from symconv._figure import mask_figure, mask_gif
+    from symconv import conv_stack, factored_pattern, mask_figure, mask_gif, min_full_depth
 
     for path in (args.png, args.svg):
         if path:

@@ -117,7 +117,7 @@ def _explore(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-
         raise UsageError("--out", args.out, "is a folder; give a file name ending in .html")
     if not path.parent.is_dir():
         raise UsageError("--out", args.out, "its folder does not exist")
-    from symconv._atomic import write_atomic
+    from symconv import write_atomic
 
     write_atomic(path, explore_page(size, depth, kernel, filters, args.downsample))
     print(f"explorer written to {path} (open it in a browser; it needs no network)", file=out)

@@ -126,7 +126,7 @@ def check_conv_full_rank(
     rel_tol: float = 1e-6,
     max_steps: int = 5000,
 ) -> Result:
-    from numerics._linalg import end_to_end_matrix
+    from numerics import end_to_end_matrix
 
     claimed = size * size if claimed_rank is None else claimed_rank
     with _one_thread() as torch:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import ArgumentError, SymconvError, shown
 
 if TYPE_CHECKING:
+    from ._atomic import write_atomic
     from ._certify import PRIME, Certificate, certify
     from ._depth import (
         depth_bound,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         min_full_depth_of,
         stack_params,
     )
+    from ._figure import mask_figure, mask_gif
     from ._layers import Conv2d, Layer, Network, Residual, Upsample, conv_stack
     from ._matrices import (
         conv_entries,
@@ -42,10 +44,15 @@ if TYPE_CHECKING:
         network_pattern,
         pattern_is_full,
     )
+    from ._png import write_png
 
 # The rest loads on first use (PEP 562), so that importing the error class (the command
 # line does, for every command) does not import numpy.
 _LAZY: dict[str, str] = {
+    "write_atomic": "._atomic",
+    "mask_figure": "._figure",
+    "mask_gif": "._figure",
+    "write_png": "._png",
     "PRIME": "._certify",
     "Certificate": "._certify",
     "certify": "._certify",
@@ -116,6 +123,8 @@ __all__ = [
     "factored_pattern",
     "heuristic_depth",
     "layer_symbols",
+    "mask_figure",
+    "mask_gif",
     "min_full_depth",
     "min_full_depth_of",
     "network_matrix",
@@ -128,4 +137,6 @@ __all__ = [
     "stack_params",
     "symbolic_weights",
     "upsample_matrix",
+    "write_atomic",
+    "write_png",
 ]

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import _registry
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry
 from proofs.lemma1 import check_conv_layer, check_forced_zero, projection
 
 

@@ -6,8 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from proofs import _registry, numeric_checks
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry, numeric_checks
 
 IDS = ["numeric.fc-linear", "numeric.conv-full-rank", "numeric.deep-memorizes"]
 

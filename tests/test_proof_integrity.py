@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proofs._result import Status
+from proofs import Status
 
 z3 = pytest.importorskip("z3")
 

@@ -9,8 +9,7 @@ import importlib.util
 
 import pytest
 
-from proofs import _registry
-from proofs._result import Status
+from proofs import Status, _registry
 
 CHECKS = _registry.load_all()
 IDS = [c.id for c in CHECKS]

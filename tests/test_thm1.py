@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import _registry
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry
 from proofs.thm1 import (
     INSTANCES,
     check_closed_form,

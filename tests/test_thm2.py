@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import _registry
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry
 from proofs.thm2 import (
     COROLLARY_INSTANCES,
     certify_chord,

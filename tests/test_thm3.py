@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs import _registry
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry
 from proofs.thm3 import (
     check_exceptional_image,
     check_rank,

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import sympy
 
-from proofs import _registry
-from proofs._result import Evidence, Status
+from proofs import Evidence, Status, _registry
 from proofs.thm4_symbolic import check_symbolic, entry_polynomial, full_support_witness
 
 
