@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._layers import Conv2d, Network
+from ._layers import Conv2d, Network, Upsample
 from ._matrices import _conv_layers, network_matrix_mod, taps_1d
 from ._patterns import factored_pattern, network_pattern
 
@@ -82,7 +82,9 @@ def _matmul_mod(a: np.ndarray, b: np.ndarray, prime: int) -> np.ndarray:
     return acc
 
 
-def _kronecker_values(net: Network, rng: np.random.Generator, prime: int):  # type: ignore[no-untyped-def]
+def _kronecker_values(
+    net: Network, rng: np.random.Generator, prime: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     c, h, w = net.in_shape
     ch = np.eye(c, dtype=np.int64)
     rows = np.eye(h, dtype=np.int64)
@@ -97,9 +99,11 @@ def _kronecker_values(net: Network, rng: np.random.Generator, prime: int):  # ty
             ch = _matmul_mod(a, ch, prime)
             rows = _axis_apply(layer, u, rows, prime)
             cols = _axis_apply(layer, v, cols, prime)
-        else:  # upsampling: identity on channels, 0/1 along each axis
+        elif isinstance(layer, Upsample):  # identity on channels, 0/1 along each axis
             rows = rows[np.arange(h_in * layer.scale) // layer.scale]
             cols = cols[np.arange(w_in * layer.scale) // layer.scale]
+        else:
+            raise TypeError(f"no Kronecker form for {type(layer).__name__}")
         shape = layer.out_shape(shape)
     return ch, rows, cols
 

@@ -17,12 +17,13 @@ Patterns that are not interval patterns (dilation, strides) use boolean powers i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import ceil
 
 import numpy as np
 
 from ._errors import SymconvError, check_positive_int
-from ._layers import Conv2d
+from ._layers import Conv2d, Network
 from ._patterns import axis_pattern, pattern_is_full
 
 __all__ = [
@@ -110,6 +111,8 @@ def min_full_depth(
     check_positive_int("size", size)
     check_positive_int("filters", filters)
     layer = Conv2d(1, 1, kernel, dilation=dilation)  # validates the kernel
+    b: np.ndarray | None = None
+    maps: tuple[np.ndarray, np.ndarray] | None
     if dilation == 1:
         # taps are consecutive: row i' of the 1D pattern is the interval
         # [i' − pad, i' − pad + k − 1] clipped to the image, read off without the dense band
@@ -119,9 +122,7 @@ def min_full_depth(
             np.clip(i - layer.pad + kernel - 1, 0, size - 1),
         )
     else:
-        maps = None
-    b = axis_pattern(layer, size) if maps is None else None
-    if maps is None:
+        b = axis_pattern(layer, size)
         maps = _interval_maps(b)
     if maps is not None:
         lo, hi = maps
@@ -140,7 +141,7 @@ def min_full_depth(
     return None
 
 
-def min_full_depth_of(make, max_depth: int) -> int | None:  # type: ignore[no-untyped-def]
+def min_full_depth_of(make: Callable[[int], Network], max_depth: int) -> int | None:
     """The least ``L`` in ``0..max_depth`` with ``make(L)`` (a Network) free of forced zeros.
 
     For architectures with strides or upsampling, e.g. ``make = lambda L: Network(...)``.

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._atomic import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FORMATS", "mask_figure", "mask_gif"]
 
@@ -24,7 +29,7 @@ __all__ = ["FORMATS", "mask_figure", "mask_gif"]
 FORMATS = {".png": "png", ".svg": "svg", ".gif": "gif"}
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,7 +43,7 @@ def _draw(
     size: int,
     title: str,
     pixels: list[tuple[int, int]],
-):  # type: ignore[no-untyped-def]
+) -> Figure:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch, Rectangle
 

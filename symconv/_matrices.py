@@ -60,8 +60,8 @@ def conv_entries(layer: Conv2d, in_shape: Shape) -> tuple[np.ndarray, np.ndarray
     o_n, h2, w2 = layer.out_shape(in_shape)
     k = layer.kernel
     rows, cols, widx = [], [], []
-    oc_o, oc_c = np.meshgrid(np.arange(o_n), np.arange(c_in), indexing="ij")
-    oc_o, oc_c = oc_o.ravel(), oc_c.ravel()
+    grid_o, grid_c = np.meshgrid(np.arange(o_n), np.arange(c_in), indexing="ij")
+    oc_o, oc_c = grid_o.ravel(), grid_c.ravel()
     for p in range(k):
         ro, ri = taps_1d(h, h2, p, layer.stride, layer.pad, layer.dilation)
         for q in range(k):
@@ -238,7 +238,7 @@ def symbolic_weights(net: Network) -> list[np.ndarray]:
 _SYMBOLIC_LIMIT = 4096  # entries of a dense symbolic matrix
 
 
-def network_matrix_symbolic(net: Network, weights: list[np.ndarray] | None = None):  # type: ignore[no-untyped-def]
+def network_matrix_symbolic(net: Network, weights: list[np.ndarray] | None = None) -> Any:
     """The end-to-end matrix as a sympy Matrix (small sizes only), entries expanded."""
     import sympy
 
@@ -251,7 +251,7 @@ def network_matrix_symbolic(net: Network, weights: list[np.ndarray] | None = Non
     if weights is None:
         weights = symbolic_weights(net)
 
-    def run(layers: Sequence[Layer], shape: Shape, pos: int, mat):  # type: ignore[no-untyped-def]
+    def run(layers: Sequence[Layer], shape: Shape, pos: int, mat: Any) -> tuple[Any, Shape, int]:
         for layer in layers:
             if isinstance(layer, Conv2d):
                 r, c, wi = conv_entries(layer, shape)

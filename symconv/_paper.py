@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ._depth import stack_params
-from ._layers import Conv2d, Network, Upsample
+from ._layers import Conv2d, Layer, Network, Upsample
 
 __all__ = ["TABLE1", "TABLE2", "PrintedRow", "depth_for_params", "downsampling_net"]
 
@@ -75,6 +75,6 @@ def depth_for_params(
 def downsampling_net(size: int, depth: int, *, kernel: int = 3, stride: int = 2) -> Network:
     """Section 4's network: a stride-``stride`` k×k conv (s → s/stride), ``depth`` k×k
     layers at that resolution, then nearest upsampling ×``stride`` back to s×s."""
-    convs = tuple(Conv2d(1, 1, kernel) for _ in range(depth))
+    convs: list[Layer] = [Conv2d(1, 1, kernel) for _ in range(depth)]
     layers = (Conv2d(1, 1, kernel, stride=stride), *convs, Upsample(stride))
     return Network((1, size, size), layers)
