@@ -106,6 +106,11 @@ def _file(config: dict, rows: object, exp: str = "table1", fmt: int = 2) -> str:
     return json.dumps({"experiment": exp, "format": fmt, "config": config, "rows": rows})
 
 
+def _fixed(name: str, argv: str, argument: str) -> Case:
+    """A case whose command line needs no file: ``argv`` split on spaces."""
+    return (name, lambda p: argv.split(), argument)
+
+
 M = ["masks", "--size", "5", "--depth", "3"]
 X = ["experiment", "table1", "--quick"]
 NL = ["experiment", "nonlinear", "--quick"]
@@ -189,41 +194,17 @@ CASES: list[Case] = [
         )
         for i, v in enumerate(["0", "abc", "-1", ""])
     ],
-    (
-        "depth-downsample-no-size-fits",
-        lambda p: ["depth", "--size", "5", "--downsample", "2"],
-        "--size",
-    ),
-    (
-        "depth-downsample-too-big",
-        lambda p: ["depth", "--size", "1024", "--downsample", "2"],
-        "--size",
-    ),
-    (
-        "depth-huge-kernel-range",
-        lambda p: ["depth", "--size", "1..100000", "--kernel", "100001"],
-        "--size",
-    ),
-    (
-        "depth-downsample-1..512",
-        lambda p: ["depth", "--size", "1..512", "--downsample", "2"],
-        "--size",
-    ),
-    (
-        "depth-downsample-unseen-pixels",
-        lambda p: ["depth", "--size", "128", "--downsample", "128"],
-        "--size",
-    ),
+    _fixed("depth-downsample-no-size-fits", "depth --size 5 --downsample 2", "--size"),
+    _fixed("depth-downsample-too-big", "depth --size 1024 --downsample 2", "--size"),
+    _fixed("depth-huge-kernel-range", "depth --size 1..100000 --kernel 100001", "--size"),
+    _fixed("depth-downsample-1..512", "depth --size 1..512 --downsample 2", "--size"),
+    _fixed("depth-downsample-unseen-pixels", "depth --size 128 --downsample 128", "--size"),
     # ---- matrix ---------------------------------------------------------------------
     *[
         (f"matrix-size-{i}", lambda p, v=v: ["matrix", "--size", v], "--size")
         for i, v in enumerate(["0", "abc", "33", "90", "", "-4"])
     ],
-    (
-        "matrix-size-90-symbolic",
-        lambda p: ["matrix", "--size", "90", "--symbolic", "--json"],
-        "--size",
-    ),
+    _fixed("matrix-size-90-symbolic", "matrix --size 90 --symbolic --json", "--size"),
     *[
         (f"matrix-kernel-{i}", lambda p, v=v: ["matrix", "--size", "3", "--kernel", v], "--kernel")
         for i, v in enumerate(["0", "abc", "100000", "7", ""])
