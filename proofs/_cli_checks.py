@@ -15,7 +15,7 @@ from typing import TextIO
 from . import _registry
 from ._errors import UsageError
 from ._registry import Outcome
-from ._result import Status
+from ._result import Evidence, Status
 
 _BAD = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
 
@@ -273,7 +273,7 @@ def _uses_solver(check: _registry.Check) -> bool:
     import sys
 
     module = sys.modules.get(check.func.__module__)
-    if check.evidence == "proof":
+    if check.evidence == Evidence.PROOF:
         return True
     source = inspect.getsource(check.func) if module is not None else ""
     return "from ._z3 import" in source or "prove_claim(" in source

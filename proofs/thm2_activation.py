@@ -295,19 +295,14 @@ def check_chord_bound(
             status, info = certify_chord(name, x, reverse=reverse, max_pieces=max_pieces)
             total += info.get("pieces", 0)
             side = "above" if (x < ACTIVATIONS[name]) != reverse else "below"
-            text = f"{name}, x = {x}: chord {side} phi"
-            outcome = {
-                Status.PASS: (True, f"{text}, {info.get('pieces')} pieces"),
-                Status.FAIL: (False, f"{text} fails at z = phi^-1(x)/2"),
-            }.get(status, (None, f"{text}: not certified"))
-            parts.append(
-                Result.verdict(
-                    outcome[0],
-                    Evidence.EXACT,
-                    outcome[1],
-                    counterexample=info if status == Status.FAIL else None,
-                )
-            )
+            holds = {Status.PASS: True, Status.FAIL: False}.get(status)
+            how: dict[bool | None, str] = {
+                True: f", {info.get('pieces')} pieces",
+                False: " fails at z = phi^-1(x)/2",
+            }
+            text = f"{name}, x = {x}: chord {side} phi" + how.get(holds, ": not certified")
+            cex = info if holds is False else None
+            parts.append(Result.verdict(holds, Evidence.EXACT, text, counterexample=cex))
     n = sum(len(xs) for xs in targets.values())
     return Result.combine(
         Evidence.EXACT,

@@ -44,7 +44,6 @@ __all__ = [
     "patch_matrix",
 ]
 
-Matrix = FracMatrix
 Case = tuple[int, int]
 
 DEFAULT_CASES: tuple[Case, ...] = ((2, 3), (2, 5), (3, 3), (3, 5), (4, 3))
@@ -63,7 +62,7 @@ def _triples(size: int, kernel: int) -> tuple[tuple[int, int, int], ...]:
     return tuple(zip(r.tolist(), c.tolist(), wi.tolist(), strict=True))
 
 
-def patch_matrix(image: Sequence[Sequence[Any]], kernel: int) -> Matrix:
+def patch_matrix(image: Sequence[Sequence[Any]], kernel: int) -> FracMatrix:
     """``P`` (s²×k²): row p holds the zero-padded patch of ``image`` that output pixel p sees,
     so that ``conv(image, w)[p] = (P w)[p]``."""
     s = len(image)
@@ -84,7 +83,7 @@ def learned_filter(image: Sequence[Sequence[Any]], kernel: int) -> list[Fraction
     return matvec(transpose(p), y)
 
 
-def operator(w: Sequence[Fraction], size: int, kernel: int) -> Matrix:
+def operator(w: Sequence[Fraction], size: int, kernel: int) -> FracMatrix:
     """The s²×s² layer matrix ``A(w)`` of the filter ``w`` (Appendix D), exact."""
     a = [[Fraction(0)] * (size * size) for _ in range(size * size)]
     for out_pix, in_pix, widx in _triples(size, kernel):
@@ -92,7 +91,7 @@ def operator(w: Sequence[Fraction], size: int, kernel: int) -> Matrix:
     return a
 
 
-def _operator_symbolic(w: Sequence[Fraction], size: int, kernel: int) -> Matrix:
+def _operator_symbolic(w: Sequence[Fraction], size: int, kernel: int) -> FracMatrix:
     """``A(w*)`` a second way: symconv's sympy matrix with A1..A{k²} replaced by w*."""
     import sympy
 
@@ -115,7 +114,7 @@ def generic_image(size: int, rng: np.random.Generator) -> list[list[int]]:
             return img
 
 
-def _gd_iterates(p: Matrix, x: list[Fraction], steps: int) -> tuple[list[list[Fraction]], Fraction]:
+def _gd_iterates(p: FracMatrix, x: list[Fraction], steps: int) -> tuple[FracMatrix, Fraction]:
     """Exact gradient descent on ½‖P w − x‖² from w = 0, step η = 1/‖P‖_F² (< 2/λ_max)."""
     frob = sum((v * v for row in p for v in row), Fraction(0))
     eta = 1 / frob if frob else Fraction(1)  # P = 0 only for the zero image
