@@ -18,10 +18,10 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
-from ._kit import matrix, matvec, mul, norm2
+from ._kit import matrix, matvec, mul, norm2, prove_claim
 from ._registry import register
 from ._result import Evidence, Result, Status
-from ._z3 import find_model, prove
+from ._z3 import find_model
 
 __all__ = ["check_conv_layer", "check_forced_zero", "projection"]
 
@@ -84,14 +84,15 @@ def check_forced_zero(
     def settle_zero_set(claim: Any, d: int | str, entry: list[Any], where: str, of: str) -> None:
         """(b): prove that the projection's entry vanishes exactly on the claimed set."""
         nonlocal proved
-        verdict = prove(claim)
-        proved += verdict.status == Status.PASS
-        if verdict.status == Status.FAIL:
-            failures.append({"d": d, "entry": entry, "model": verdict.model,
+        result = prove_claim(claim, where)
+        proved += result.status == Status.PASS
+        if result.status == Status.FAIL:
+            model = result.data["counterexample"]
+            failures.append({"d": d, "entry": entry, "model": model,
                              "reason": f"the claimed zero set {of} is wrong; "
-                             f"z3 counterexample {verdict.model}"})  # fmt: skip
-        elif verdict.status != Status.PASS:
-            undecided.append(f"{where}: {verdict.reason}")
+                             f"z3 counterexample {model}"})  # fmt: skip
+        elif result.status != Status.PASS:
+            undecided.append(result.detail)
 
     for d in dims:
         v = z3.Reals(" ".join(f"v{m}" for m in range(d)))
@@ -105,7 +106,7 @@ def check_forced_zero(
                 if search.found is False:
                     failures.append({"d": d, "entry": [i, j], "reason": what})
                 else:
-                    undecided.append(f"{what} (z3 undecided)")
+                    undecided.append(f"undecided: {what} (z3 could not decide)")
                 continue
             (vec,) = matrix([[search.model.get(f"v{m}", "0") for m in range(d)]])  # "3", "-1/2"
             proj = projection(vec)
@@ -152,7 +153,7 @@ def check_forced_zero(
         f = failures[0]
         detail = f"d={f['d']}, entry {tuple(f['entry'])}: {f['reason']}."
     elif undecided:
-        detail = f"z3 undecided: {undecided[0]}"
+        detail = undecided[0]
         data["undecided"] = undecided
     else:
         detail = (
