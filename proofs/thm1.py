@@ -38,6 +38,7 @@ from ._kit import (
     mul,
     power,
     prove_claim,
+    transpose,
 )
 from ._registry import register
 from ._result import Evidence, Result
@@ -66,18 +67,13 @@ INSTANCES: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = (
 )  # fmt: skip
 
 _QUICK_INSTANCES = ("d3-n1", "d5-n3-rank2", "d4-n3-rank1")
+_ALL_INSTANCES = tuple(name for name, _ in INSTANCES)
 
 
 def _covariance(examples: tuple[tuple[int, ...], ...]) -> FracMatrix:
     """``S = sum_i x(i) x(i)^T = X X^T`` with the examples as the columns of ``X``."""
     x_cols = matrix(examples)  # n x d: row i is x(i)
-    return mul([list(c) for c in zip(*x_cols, strict=True)], x_cols)
-
-
-def _instance_names(names: tuple[str, ...] | None, quick: bool) -> tuple[str, ...]:
-    """The instances to run: the given names, else the quick or the full list."""
-    default = _QUICK_INSTANCES if quick else tuple(name for name, _ in INSTANCES)
-    return instance_names(names, dict(INSTANCES), default)
+    return mul(transpose(x_cols), x_cols)
 
 
 def _safe_step(s: FracMatrix) -> Fraction:
@@ -249,7 +245,9 @@ def check_closed_form(
     if exponent_offset < 0:
         raise ValueError(f"exponent_offset must be >= 0 (a matrix power), got {exponent_offset}")
     steps = steps if steps is not None else (3 if quick else 5)
-    names = _instance_names(instances, quick)
+    names = instance_names(
+        instances, dict(INSTANCES), _QUICK_INSTANCES if quick else _ALL_INSTANCES
+    )
     parts = [_symbolic_gradient(), *_symbolic_closed_form(exponent_offset)]
     return Result.combine(
         Evidence.PROOF,
@@ -473,7 +471,9 @@ def check_min_norm(
 ) -> Result:
     """Theorem 1 exactly on integer instances; ``claimed_rank_offset != 0`` is a wrong claim."""
     table = dict(INSTANCES)
-    instances = _instance_names(instances, quick)
+    instances = instance_names(
+        instances, dict(INSTANCES), _QUICK_INSTANCES if quick else _ALL_INSTANCES
+    )
     parts = []
     for name in instances:
         facts = min_norm_facts(table[name], claimed_rank_offset=claimed_rank_offset)
