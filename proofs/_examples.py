@@ -60,7 +60,7 @@ then open the file in a browser (no server, no network needed).""",
 }
 
 
-def add_examples(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_examples(sub: argparse._SubParsersAction) -> None:
     """Append the examples to each subcommand's ``--help`` (layout kept as written)."""
     for name, parser in sub.choices.items():
         text = EXAMPLES.get(name)

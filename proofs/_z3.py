@@ -37,6 +37,7 @@ __all__ = [
     "SEED",
     "TIMEOUT_MS",
     "Obligation",
+    "Search",
     "Verdict",
     "available_solvers",
     "cvc5_check",
@@ -121,7 +122,7 @@ def obligations() -> list[Obligation] | None:
     return _LOG.get()
 
 
-def _solver(timeout_ms: int):
+def _solver(timeout_ms: int) -> Any:
     import z3
 
     s = z3.Solver()
@@ -298,35 +299,39 @@ def _log(
         log.append(Obligation(what, smt2, v.status, v.solvers, dict(times), dict(answers)))
 
 
-def find_model(
-    *constraints: Any, timeout_ms: int = TIMEOUT_MS
-) -> tuple[Status, dict[str, str] | None, Any]:
-    """Look for values satisfying ``constraints``: (PASS, model, z3 model) when found,
-    (FAIL, None, None) when z3 shows there are none, (UNKNOWN, None, None) otherwise."""
+@dataclass(frozen=True)
+class Search:
+    """What :func:`find_model` found: ``found`` is True with the ``model`` (values as z3
+    prints them), False when z3 shows there is none, None when it could not decide."""
+
+    found: bool | None
+    model: dict[str, str] | None = None
+
+
+def find_model(*constraints: Any, timeout_ms: int = TIMEOUT_MS) -> Search:
+    """Look for values satisfying ``constraints``."""
     import z3
 
     s = _solver(timeout_ms)
     s.add(*constraints)
     r = s.check()
     if r == z3.sat:
-        m = s.model()
-        return Status.PASS, _model_dict(m), m
-    if r == z3.unsat:
-        return Status.FAIL, None, None
-    return Status.UNKNOWN, None, None
+        return Search(True, _model_dict(s.model()))
+    return Search(False if r == z3.unsat else None)
 
 
 def verdict_result(v: Verdict, what: str) -> Result:
     """A proof-level :class:`Result` from a :class:`Verdict` about the claim ``what``."""
+    if v.status == Status.ERROR:
+        return Result(Status.ERROR, Evidence.PROOF, f"not proved: {what}; {v.reason}")
     if v.status == Status.PASS:
         by = f" (confirmed by {' and '.join(v.solvers)})" if v.solvers else ""
-        return Result.passed(Evidence.PROOF, f"proved for all values: {what}{by}")
+        return Result.verdict(True, Evidence.PROOF, f"proved for all values: {what}{by}")
     if v.status == Status.FAIL:
-        return Result.failed(
+        return Result.verdict(
+            False,
             Evidence.PROOF,
             f"does not hold: {what}; counterexample {v.model}",
             counterexample=v.model,
         )
-    if v.status == Status.ERROR:
-        return Result(Status.ERROR, Evidence.PROOF, f"not proved: {what}; {v.reason}")
-    return Result.unknown(Evidence.PROOF, f"undecided: {what}; {v.reason}")
+    return Result.verdict(None, Evidence.PROOF, f"undecided: {what}; {v.reason}")

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from ._kit import size_range
 from ._registry import register
 from ._result import Evidence, Result
-from ._sizes import first, size_range
 
 __all__ = ["AuditRow", "audit_tables"]
 
@@ -130,12 +130,11 @@ def check_heuristic(
     detail = f"⌈s⁴/9⌉ equals the counted least depth for s in 1..{max_size}"
     if notes:
         detail += f". Audit of the printed tables (informational): {notes}"
-    if bad:
-        detail = f"the formula disagrees with the counted depth: {first(bad)}"
     return Result.verdict(
         not bad,
         Evidence.EXACT,
         detail,
-        counterexamples=first(bad, 10),
+        fail_lead="the formula disagrees with the counted depth",
+        counterexamples=bad,
         audit=[asdict(r) for r in audit],
     )

@@ -12,9 +12,9 @@ reach everything, so 4 is the smallest size the corollary can name.
 
 from __future__ import annotations
 
+from ._kit import size_range
 from ._registry import register
 from ._result import Evidence, Result
-from ._sizes import first, size_range
 
 
 @register(
@@ -49,12 +49,12 @@ def check_depth2(
             if cert.forced_zeros == 0 or not cert.certified:
                 bad.append({"size": s, "filters": f, "certificate": cert.describe()})
     sharp = {s: certify(conv_stack(s, 2)).forced_zeros == 0 for s in range(1, min_size)}
-    detail = (
-        f"2 layers leave forced zeros for every s in {min_size}..{max_size} and F in "
-        f"{list(filters)} (certified); sizes {sorted(sharp)} are fully supported at depth 2"
-    )
-    if bad:
-        detail = f"2 layers already have full support: {first(bad)}"
     return Result.verdict(
-        not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10), full_below_min_size=sharp
+        not bad,
+        Evidence.EXACT,
+        f"2 layers leave forced zeros for every s in {min_size}..{max_size} and F in "
+        f"{list(filters)} (certified); sizes {sorted(sharp)} are fully supported at depth 2",
+        fail_lead="2 layers already have full support",
+        counterexamples=bad,
+        full_below_min_size=sharp,
     )

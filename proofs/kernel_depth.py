@@ -1,23 +1,19 @@
-"""Beyond kernel 3: the least depth without forced zeros for any odd kernel, and with
-downsampling (Sections 3.1 and 4).
+"""Beyond kernel 3: the least depth without forced zeros for any odd kernel (Section 3.1).
 
 For k×k filters with padding (k−1)/2 each layer lets a pixel reach ``r = (k−1)/2`` rows and
 columns further, so ``L`` layers reach ``rL`` and the forced zeros disappear exactly at
 ``L = ⌈(s − 1)/r⌉`` — Theorem 4's ``s − 1`` for ``k = 3``.
-
-Section 4 argues that downsampling trades depth for memorization. With one stride-2 3×3
-layer from s×s to (s/2)×(s/2), L stride-1 layers there and nearest-neighbour upsampling
-back, the zeros disappear at ``L = s/2 − 1``: half the depth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from math import ceil
+from typing import Any
 
+from ._kit import size_range
 from ._registry import register
 from ._result import Evidence, Result
-from ._sizes import first, size_range
 
 
 def _formula(s: int, k: int) -> int:
@@ -52,7 +48,8 @@ def check_depth_formula(
 ) -> Result:
     from symconv import certify, conv_stack, min_full_depth
 
-    bad, n = [], 0
+    bad: list[dict[str, Any]] = []
+    n = 0
     for k in kernels:
         for s in size_range((1, max_size)):
             got = min_full_depth(s, k)
@@ -72,52 +69,11 @@ def check_depth_formula(
                     bad.append(
                         {"kernel": k, "size": s, "computed": got, "certificate": full.describe()}
                     )
-    detail = (
+    return Result.verdict(
+        not bad,
+        Evidence.EXACT,
         f"computed least depth equals the formula for {n} (kernel, size) pairs, k in "
-        f"{list(kernels)}, s in 1..{max_size}; certified at s ≤ {certify_up_to}"
+        f"{list(kernels)}, s in 1..{max_size}; certified at s ≤ {certify_up_to}",
+        fail_lead="the formula disagrees with the computed depth",
+        counterexamples=bad,
     )
-    if bad:
-        detail = f"the formula disagrees with the computed depth: {first(bad)}"
-    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10))
-
-
-def _half(s: int) -> int:
-    return s // 2 - 1
-
-
-@register(
-    "sec4.downsampling-depth",
-    title="One stride-2 layer halves the depth needed to remove forced zeros",
-    statement="Downsampling can compensate for depth (Section 4): after one stride-2 layer, "
-    "s/2 − 1 further 3×3 layers (then upsampling) leave no forced zero on s × s images, "
-    "against s − 1 layers without downsampling.",
-    method="For each even s, the network stride-2 conv → L conv layers → ×2 nearest "
-    "upsampling is built for L = 0, 1, …; its pattern is computed from structure (a "
-    "Kronecker product of small factors, strides and upsampling included) and the least L "
-    "with no forced zero is compared with the claim; the full pattern at that L is "
-    "certified with integer witnesses.",
-    evidence="exact",
-    reference="Section 4",
-    quick_params={"max_size": 32},
-    wrong=({"claimed": lambda s: s - 1},),
-    extension=True,
-)
-def check_downsampling_depth(
-    *, quick: bool = False, max_size: int = 64, claimed: Callable[[int], int] = _half
-) -> Result:
-    from symconv import certify, downsampling_net, min_full_depth_of
-
-    bad = []
-    sizes = [s for s in size_range((4, max_size)) if s % 2 == 0]
-    for s in sizes:
-        got = min_full_depth_of(lambda L, s=s: downsampling_net(s, L), s)
-        cert = certify(downsampling_net(s, got)) if got is not None else None
-        if got != claimed(s) or cert is None or not cert.certified or cert.forced_zeros:
-            bad.append({"size": s, "computed": got, "claimed": claimed(s)})
-    detail = (
-        f"for even s in 4..{max_size}: least depth after one stride-2 layer = s/2 − 1 "
-        f"(certified), against s − 1 without downsampling"
-    )
-    if bad:
-        detail = f"least depth after downsampling differs from the claim: {first(bad)}"
-    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10))

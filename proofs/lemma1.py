@@ -18,9 +18,10 @@ from fractions import Fraction
 from itertools import product
 from typing import Any
 
+from ._kit import matrix, matvec, mul, norm2, prove_claim
 from ._registry import register
 from ._result import Evidence, Result, Status
-from ._z3 import find_model, prove
+from ._z3 import find_model
 
 __all__ = ["check_conv_layer", "check_forced_zero", "projection"]
 
@@ -29,8 +30,8 @@ Pair = tuple[int, int]
 
 def projection(v: Sequence[Any]) -> list[list[Fraction]]:
     """The memorizing solution for one example, ``v vᵀ / vᵀv``, exactly (``v ≠ 0``)."""
-    q = [Fraction(x) for x in v]
-    n = sum((x * x for x in q), Fraction(0))
+    (q,) = matrix([v])
+    n = norm2(q)
     if n == 0:
         raise ValueError(f"v: must be nonzero (got {list(v)!r})")
     return [[a * b / n for b in q] for a in q]
@@ -79,33 +80,42 @@ def check_forced_zero(
     failures: list[dict[str, Any]] = []
     undecided: list[str] = []
     proved = 0
+
+    def settle_zero_set(claim: Any, d: int | str, entry: list[Any], where: str, of: str) -> None:
+        """(b): prove that the projection's entry vanishes exactly on the claimed set."""
+        nonlocal proved
+        result = prove_claim(claim, where)
+        proved += result.status == Status.PASS
+        if result.status == Status.FAIL:
+            model = result.data["counterexample"]
+            failures.append({"d": d, "entry": entry, "model": model,
+                             "reason": f"the claimed zero set {of} is wrong; "
+                             f"z3 counterexample {model}"})  # fmt: skip
+        elif result.status != Status.PASS:
+            undecided.append(result.detail)
+
     for d in dims:
         v = z3.Reals(" ".join(f"v{m}" for m in range(d)))
         norm = z3.Sum([x * x for x in v])
         p = z3.Real("p")
         for i, j in product(range(d), repeat=2):
             # (a) a v whose projection is nonzero at (i, j)
-            status, model, _ = find_model(v[i] * v[j] != 0)
-            if model is None:
-                what = f"d={d}, ({i},{j}): no v with v_i v_j != 0 ({status})"
-                if status == Status.FAIL:
+            search = find_model(v[i] * v[j] != 0)
+            if search.model is None:
+                what = f"d={d}, ({i},{j}): no v with v_i v_j != 0"
+                if search.found is False:
                     failures.append({"d": d, "entry": [i, j], "reason": what})
                 else:
-                    undecided.append(what)
+                    undecided.append(f"undecided: {what} (z3 could not decide)")
                 continue
-            vec = [Fraction(model.get(f"v{m}", "0")) for m in range(d)]  # z3 prints "3", "-1/2"
+            (vec,) = matrix([[search.model.get(f"v{m}", "0") for m in range(d)]])  # "3", "-1/2"
             proj = projection(vec)
             entry = proj[i][j]
-            memorizes = [
-                sum((proj[r][c] * vec[c] for c in range(d)), Fraction(0)) for r in range(d)
-            ] == vec
-            idempotent = all(
-                sum((proj[r][m] * proj[m][c] for m in range(d)), Fraction(0)) == proj[r][c]
-                for r in range(d)
-                for c in range(d)
+            memorizes = matvec(proj, vec) == vec
+            idempotent = mul(proj, proj) == proj
+            exact_ok = (
+                entry != 0 and entry == vec[i] * vec[j] / norm2(vec) and memorizes and idempotent
             )
-            norm_v = sum((x * x for x in vec), Fraction(0))
-            exact_ok = entry != 0 and entry == vec[i] * vec[j] / norm_v and memorizes and idempotent
             witness = {
                 "d": d,
                 "entry": [i, j],
@@ -126,21 +136,7 @@ def check_forced_zero(
             claim = z3.Implies(
                 z3.And(norm > 0, p * norm == v[i] * v[j]), (p == 0) == cond(v[i], v[j])
             )
-            verdict = prove(claim)
-            if verdict.status == Status.PASS:
-                proved += 1
-            elif verdict.status == Status.FAIL:
-                failures.append(
-                    {
-                        "d": d,
-                        "entry": [i, j],
-                        "counterexample": verdict.model,
-                        "reason": "the claimed zero set of the (i, j) entry is wrong; "
-                        f"z3 counterexample {verdict.model}",
-                    }
-                )
-            else:
-                undecided.append(f"d={d}, ({i},{j}): {verdict.reason}")
+            settle_zero_set(claim, d, [i, j], f"d={d}, ({i},{j})", "of the (i, j) entry")
     # (b) for every d at once: only v_i, v_j and the rest of |v|² (some r >= 0) appear
     vi, vj, r, p = z3.Reals("vi vj r p")
     for label, norm, a, b in (
@@ -148,45 +144,27 @@ def check_forced_zero(
         ("i == j", vi * vi + r, vi, vi),
     ):
         claim = z3.Implies(z3.And(r >= 0, norm > 0, p * norm == a * b), (p == 0) == cond(a, b))
-        verdict = prove(claim)
-        if verdict.status == Status.PASS:
-            proved += 1
-        elif verdict.status == Status.FAIL:
-            failures.append(
-                {
-                    "d": "any",
-                    "entry": [label],
-                    "counterexample": verdict.model,
-                    "reason": "the claimed zero set is wrong for every d "
-                    f"({label}); z3 counterexample {verdict.model}",
-                }
-            )
-        else:
-            undecided.append(f"any d, {label}: {verdict.reason}")
+        settle_zero_set(claim, "any", [label], f"any d, {label}", f"for every d ({label})")
     total = sum(d * d for d in dims)
-    data = {"dims": list(dims), "entries": total, "proved": proved, "witnesses": witnesses[:8]}
+    data: dict[str, Any] = {
+        "dims": list(dims), "entries": total, "proved": proved, "witnesses": witnesses[:8]
+    }  # fmt: skip
     if failures:
-        first = failures[0]
-        return Result.failed(
-            Evidence.PROOF,
-            f"d={first['d']}, entry {tuple(first['entry'])}: {first['reason']}.",
-            counterexample=first,
-            failures=failures[:8],
-            **data,
+        f = failures[0]
+        detail = f"d={f['d']}, entry {tuple(f['entry'])}: {f['reason']}."
+    elif undecided:
+        detail = undecided[0]
+        data["undecided"] = undecided
+    else:
+        detail = (
+            f"for d in {list(dims)} and all {total} entries (i, j): z3 found v with a nonzero "
+            "projection entry (re-checked exactly); and z3 proved, for every d (writing |v|^2 = "
+            "v_i^2 + v_j^2 + r with r >= 0) and for each listed d entry by entry, that the entry "
+            "vanishes only when v_i = 0 or v_j = 0: a forced zero allows memorizing only a "
+            "measure-zero set of v."
         )
-    if undecided:
-        return Result.unknown(
-            Evidence.PROOF, f"z3 undecided: {undecided[0]}", undecided=undecided, **data
-        )
-    return Result.passed(
-        Evidence.PROOF,
-        f"for d in {list(dims)} and all {total} entries (i, j): z3 found v with a nonzero "
-        "projection entry (re-checked exactly); and z3 proved, for every d (writing |v|^2 = "
-        "v_i^2 + v_j^2 + r with r >= 0) and for each listed d entry by entry, that the entry "
-        "vanishes only when v_i = 0 or v_j = 0: a forced zero allows memorizing only a "
-        "measure-zero set of v.",
-        **data,
-    )
+    holds = False if failures else None if undecided else True
+    return Result.verdict(holds, Evidence.PROOF, detail, counterexamples=failures, **data)
 
 
 @register(
@@ -213,7 +191,7 @@ def check_conv_layer(
     """``images[s]``: the vectorized s×s image v to test (default all ones)."""
     from symconv import conv_stack, network_matrix_symbolic
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in sizes:
         m = network_matrix_symbolic(conv_stack(s, 1))
         zeros = [(i, j) for i in range(m.rows) for j in range(m.cols) if m[i, j] == 0]
@@ -238,21 +216,17 @@ def check_conv_layer(
     bad = [r for r in rows if not r["ok"]]
     if bad:
         r = bad[0]
-        return Result.failed(
-            Evidence.EXACT,
+        detail = (
             f"s={r['size']}, v = {r['image']}: the projection v v^T / v^T v is zero at every "
             f"one of the {r['forced_zeros']} forced zeros, so the forced-zero argument does not "
-            "rule out memorizing this v.",
-            counterexample=r,
-            cases=rows,
+            "rule out memorizing this v."
         )
-    parts = ", ".join(
-        f"s={r['size']}: {r['forced_zeros']} forced zeros, e.g. entry "
-        f"{tuple(r['example']['entry'])} where the projection is {r['example']['projection_entry']}"
-        for r in rows
-    )
-    return Result.passed(
-        Evidence.EXACT,
-        f"{parts}; so no single 3x3 conv layer equals the memorizing projection of these images.",
-        cases=rows,
-    )
+    else:
+        detail = ", ".join(
+            f"s={r['size']}: {r['forced_zeros']} forced zeros, e.g. entry "
+            f"{tuple(r['example']['entry'])} where the projection is "
+            f"{r['example']['projection_entry']}"
+            for r in rows
+        )
+        detail += "; so no single 3x3 conv layer equals the memorizing projection of these images."
+    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=bad, cases=rows)

@@ -10,9 +10,9 @@ Theorem 3 learns a full-rank map rather than memorizing.
 
 from __future__ import annotations
 
+from ._kit import size_range
 from ._registry import register
 from ._result import Evidence, Result
-from ._sizes import first, size_range
 
 
 @register(
@@ -48,10 +48,11 @@ def check_single_layer(*, quick: bool = False, min_size: int = 3, max_size: int 
                     "certificate": cert.describe(),
                 }
             )
-    detail = (
+    return Result.verdict(
+        not bad,
+        Evidence.EXACT,
         f"for s in 1..{max_size}: forced zeros = s⁴ − (3s − 2)² (certified), positive exactly "
-        f"for s ≥ {min_size}; e.g. s = 3: 32 of 81 entries, as in Appendix D"
+        f"for s ≥ {min_size}; e.g. s = 3: 32 of 81 entries, as in Appendix D",
+        fail_lead="the single-layer zero count disagrees with the claim",
+        counterexamples=bad,
     )
-    if bad:
-        detail = f"the single-layer zero count disagrees with the claim: {first(bad)}"
-    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10))

@@ -27,10 +27,22 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ._kit import (
+    FracMatrix,
+    add,
+    fraction_model,
+    identity,
+    instance_names,
+    instance_part,
+    matrix,
+    mul,
+    power,
+    prove_claim,
+    transpose,
+)
 from ._registry import register
-from ._result import Evidence, Result, Status
-from ._thm_common import fraction_model, merge
-from ._z3 import find_model, prove, verdict_result
+from ._result import Evidence, Result
+from ._z3 import find_model
 
 __all__ = [
     "INSTANCES",
@@ -40,8 +52,6 @@ __all__ = [
     "gd_iterates",
     "min_norm_facts",
 ]
-
-FracMatrix = list[list[Fraction]]
 
 #: Integer training sets (rows of each entry are the examples x(i)), d <= 6 and n < d.
 #: Named for readable output; several are rank deficient on purpose.
@@ -57,55 +67,13 @@ INSTANCES: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...] = (
 )  # fmt: skip
 
 _QUICK_INSTANCES = ("d3-n1", "d5-n3-rank2", "d4-n3-rank1")
-
-
-# --------------------------------------------------------------------------------------------
-# exact matrix helpers (Fractions; sizes here are tiny)
-
-
-def _mat(rows: Any) -> FracMatrix:
-    return [[Fraction(v) for v in row] for row in rows]
-
-
-def _eye(d: int) -> FracMatrix:
-    return [[Fraction(int(i == j)) for j in range(d)] for i in range(d)]
-
-
-def _mul(a: FracMatrix, b: FracMatrix) -> FracMatrix:
-    bt = list(zip(*b, strict=True))
-    return [[sum((x * y for x, y in zip(row, col, strict=True)), Fraction(0)) for col in bt]
-            for row in a]  # fmt: skip
-
-
-def _add(a: FracMatrix, b: FracMatrix, scale: Fraction = Fraction(1)) -> FracMatrix:
-    """``a + scale * b``."""
-    return [
-        [x + scale * y for x, y in zip(ra, rb, strict=True)] for ra, rb in zip(a, b, strict=True)
-    ]
-
-
-def _pow(a: FracMatrix, t: int) -> FracMatrix:
-    out = _eye(len(a))
-    for _ in range(t):
-        out = _mul(out, a)
-    return out
-
-
-def _instance_names(names: tuple[str, ...] | None, quick: bool) -> tuple[str, ...]:
-    """The instances to run: the given names, else the quick or the full list."""
-    if names is not None:
-        known = dict(INSTANCES)
-        for name in names:
-            if name not in known:
-                raise ValueError(f"unknown instance {name!r}; known: {', '.join(known)}")
-        return tuple(names)
-    return _QUICK_INSTANCES if quick else tuple(name for name, _ in INSTANCES)
+_ALL_INSTANCES = tuple(name for name, _ in INSTANCES)
 
 
 def _covariance(examples: tuple[tuple[int, ...], ...]) -> FracMatrix:
     """``S = sum_i x(i) x(i)^T = X X^T`` with the examples as the columns of ``X``."""
-    x_cols = _mat(examples)  # n x d: row i is x(i)
-    return _mul([list(c) for c in zip(*x_cols, strict=True)], x_cols)
+    x_cols = matrix(examples)  # n x d: row i is x(i)
+    return mul(transpose(x_cols), x_cols)
 
 
 def _safe_step(s: FracMatrix) -> Fraction:
@@ -119,8 +87,8 @@ def gd_iterates(s: FracMatrix, gamma: Fraction, steps: int) -> list[FracMatrix]:
     a = [[Fraction(0)] * d for _ in range(d)]
     out = [a]
     for _ in range(steps):
-        grad = _mul(_add(a, _eye(d), Fraction(-1)), s)
-        a = _add(a, grad, -gamma)
+        grad = mul(add(a, identity(d), Fraction(-1)), s)
+        a = add(a, grad, -gamma)
         out.append(a)
     return out
 
@@ -206,40 +174,38 @@ def _symbolic_gradient(d: int = 3, n: int = 2) -> Result:
 
 def _closed_form_instances(
     names: tuple[str, ...], steps: int, exponent_offset: int
-) -> tuple[list[Result], dict[str, Any] | None]:
+) -> list[Result]:
     parts: list[Result] = []
-    first_bad: dict[str, Any] | None = None
     table = dict(INSTANCES)
     for name in names:
         s = _covariance(table[name])
         d = len(s)
         gamma = _safe_step(s)
-        m = _add(_eye(d), s, -gamma)
-        bad_t = None
+        m = add(identity(d), s, -gamma)
+        bad: dict[str, Any] | None = None
         for t, a in enumerate(gd_iterates(s, gamma, steps)):
-            closed = _add(_eye(d), _pow(m, t + exponent_offset), Fraction(-1))
+            closed = add(identity(d), power(m, t + exponent_offset), Fraction(-1))
             if a != closed:
-                bad_t = t
-                if first_bad is None:
-                    first_bad = {
-                        "instance": name,
-                        "gamma": str(gamma),
-                        "t": t,
-                        "gradient_descent": [[str(v) for v in row] for row in a],
-                        "closed_form": [[str(v) for v in row] for row in closed],
-                    }
+                bad = {
+                    "instance": name,
+                    "gamma": str(gamma),
+                    "t": t,
+                    "gradient_descent": [[str(v) for v in row] for row in a],
+                    "closed_form": [[str(v) for v in row] for row in closed],
+                }
                 break
         parts.append(
             Result.verdict(
-                bad_t is None,
+                bad is None,
                 Evidence.EXACT,
                 f"{name}: A(t) = I - (I - gamma S)^(t+{exponent_offset}) for t <= {steps}"
-                if bad_t is None
+                if bad is None
                 else f"{name}: gradient descent and I - (I - gamma S)^(t+{exponent_offset}) "
-                f"differ at t = {bad_t} (gamma = {gamma})",
+                f"differ at t = {bad['t']} (gamma = {gamma})",
+                counterexample=bad,
             )
         )
-    return parts, first_bad
+    return parts
 
 
 @register(
@@ -279,19 +245,19 @@ def check_closed_form(
     if exponent_offset < 0:
         raise ValueError(f"exponent_offset must be >= 0 (a matrix power), got {exponent_offset}")
     steps = steps if steps is not None else (3 if quick else 5)
-    names = _instance_names(instances, quick)
+    names = instance_names(
+        instances, dict(INSTANCES), _QUICK_INSTANCES if quick else _ALL_INSTANCES
+    )
     parts = [_symbolic_gradient(), *_symbolic_closed_form(exponent_offset)]
-    exact, bad = _closed_form_instances(names, steps, exponent_offset)
-    extra = {"counterexample": bad} if bad is not None else {}
-    return merge(
+    return Result.combine(
         Evidence.PROOF,
-        parts + exact,
+        parts + _closed_form_instances(names, steps, exponent_offset),
         "gradient (A - I) S proved for symbolic d and n (matrix calculus); closed form proved by "
         "induction for every d and t (base case, inductive step, M^t S = S M^t); "
         f"gradient descent equals the closed form exactly on {len(names)} integer "
         f"training sets for t = 0..{steps}",
-        f"A(t) = I - (I - gamma S)^(t+{exponent_offset}) does not describe gradient descent",
-        **extra,
+        fail_lead=f"A(t) = I - (I - gamma S)^(t+{exponent_offset}) does not describe gradient "
+        "descent",
     )
 
 
@@ -331,45 +297,40 @@ def check_step_size(
         f"0 < lambda <= lambda_1, 0 < gamma < {step_bound_factor}/lambda_1 "
         "=> 0 <= 1 - gamma lambda < 1"
     )
-    v = prove(claim, assumptions=hyp, timeout_ms=timeout_ms)
-    main = verdict_result(v, what)
-    if v.status == Status.FAIL:
-        m = fraction_model(v.model)
-        if m is None:
-            main = Result.unknown(
-                Evidence.PROOF, f"z3 found a counterexample that is not rational: {v.model}"
-            )
-        else:
-            lv, l1, gv = m.get("lam", Fraction(0)), m.get("lam1", Fraction(0)), m["gamma"]
-            # prove() already substituted the model into the claim under test: report it
-            main = Result.failed(
-                Evidence.PROOF,
-                f"does not hold: {what}; counterexample lambda = {lv}, lambda_1 = {l1}, "
-                f"gamma = {gv} gives 1 - gamma lambda = {1 - gv * lv} (re-checked exactly)",
-                counterexample={"lam": str(lv), "lam1": str(l1), "gamma": str(gv),
-                                "one_minus_gamma_lam": str(1 - gv * lv)},
-            )  # fmt: skip
-    parts = [main]
+
+    def at_model(m: dict[str, Fraction]) -> dict[str, Any]:
+        lv, l1, gv = m.get("lam", Fraction(0)), m.get("lam1", Fraction(0)), m["gamma"]
+        return {"lam": str(lv), "lam1": str(l1), "gamma": str(gv),
+                "one_minus_gamma_lam": str(1 - gv * lv)}  # fmt: skip
+
+    parts = [prove_claim(claim, what, assumptions=hyp, timeout_ms=timeout_ms, exact=at_model)]
 
     # the exact condition |1 - gamma lambda| < 1 <=> 0 < gamma < 2/lambda  (lambda > 0)
     q = 1 - g * lam
-    exact = prove(
-        z3.And(q > -1, q < 1) == z3.And(g > 0, g * lam < 2),
-        assumptions=(lam > 0,),
-        timeout_ms=timeout_ms,
-    )
     parts.append(
-        verdict_result(exact, "for lambda > 0: |1 - gamma lambda| < 1 <=> 0 < gamma < 2/lambda")
+        prove_claim(
+            z3.And(q > -1, q < 1) == z3.And(g > 0, g * lam < 2),
+            "for lambda > 0: |1 - gamma lambda| < 1 <=> 0 < gamma < 2/lambda",
+            assumptions=(lam > 0,),
+            timeout_ms=timeout_ms,
+        )
     )
 
     # at gamma = 2/lambda_1 the factor for lambda_1 is -1: no contraction (for all lambda_1 > 0)
-    edge = prove(1 - g * lam1 == -1, assumptions=(lam1 > 0, g * lam1 == 2), timeout_ms=timeout_ms)
-    parts.append(verdict_result(edge, "gamma = 2/lambda_1 gives 1 - gamma lambda_1 = -1"))
-    status, model, _ = find_model(
+    parts.append(
+        prove_claim(
+            1 - g * lam1 == -1,
+            "gamma = 2/lambda_1 gives 1 - gamma lambda_1 = -1",
+            assumptions=(lam1 > 0, g * lam1 == 2),
+            timeout_ms=timeout_ms,
+        )
+    )
+    search = find_model(
         lam1 > 0, g * lam1 == 2, z3.Not(z3.And(1 - g * lam1 > -1, 1 - g * lam1 < 1)),
         timeout_ms=timeout_ms,
     )  # fmt: skip
-    fm = fraction_model(model) if status == Status.PASS else None
+    fm = fraction_model(search.model)
+    data: dict[str, Any] = {}
     if fm is not None and fm["lam1"] > 0 and fm["gamma"] * fm["lam1"] == 2:
         val = 1 - fm["gamma"] * fm["lam1"]
         parts.append(
@@ -380,24 +341,23 @@ def check_step_size(
                 f"{val}, not in (-1, 1) (re-checked with Fractions)",
             )
         )
-        witness = {"lam1": str(fm["lam1"]), "gamma": str(fm["gamma"]), "factor": str(val)}
+        data["witness_at_2_over_lambda1"] = {
+            "lam1": str(fm["lam1"]), "gamma": str(fm["gamma"]), "factor": str(val)
+        }  # fmt: skip
     else:
+        found = {True: "not rational", False: "none exists", None: "undecided"}[search.found]
         parts.append(
-            Result.unknown(Evidence.EXACT, f"no rational witness at gamma = 2/lambda_1 ({status})")
+            Result.verdict(
+                None, Evidence.EXACT, f"no rational witness at gamma = 2/lambda_1 ({found})"
+            )
         )
-        witness = None
-    data: dict[str, Any] = {}
-    if witness:
-        data["witness_at_2_over_lambda1"] = witness
-    if main.status == Status.FAIL:
-        data["counterexample"] = main.data["counterexample"]
-    return merge(
+    return Result.combine(
         Evidence.PROOF,
         parts,
         "proved: gamma < 1/lambda_1 gives 0 <= 1 - gamma lambda < 1 on every nonzero "
         "eigenvalue; the exact contraction condition is gamma < 2/lambda_1, and at "
         "gamma = 2/lambda_1 it fails (factor -1)",
-        f"not established with the step bound gamma < {step_bound_factor}/lambda_1",
+        fail_lead=f"not established with the step bound gamma < {step_bound_factor}/lambda_1",
         **data,
     )
 
@@ -511,32 +471,32 @@ def check_min_norm(
 ) -> Result:
     """Theorem 1 exactly on integer instances; ``claimed_rank_offset != 0`` is a wrong claim."""
     table = dict(INSTANCES)
-    instances = _instance_names(instances, quick)
+    instances = instance_names(
+        instances, dict(INSTANCES), _QUICK_INSTANCES if quick else _ALL_INSTANCES
+    )
     parts = []
-    counterexample = None
     for name in instances:
         facts = min_norm_facts(table[name], claimed_rank_offset=claimed_rank_offset)
         bad = [text for key, text in _FACT_TEXT.items() if not facts[key]]
+        sizes = {k: v for k, v in facts.items() if not isinstance(v, bool)}
         parts.append(
-            Result.verdict(
-                not bad,
+            instance_part(
                 Evidence.EXACT,
+                name,
                 f"{name}: rank A(inf) = {facts['rank_A_inf']} = dim span(X)"
                 if not bad
                 else f"{name} (dim span(X) = {facts['dim_span']}, rank A(inf) = "
                 f"{facts['rank_A_inf']}, claimed {facts['dim_span'] + claimed_rank_offset}): "
                 f"fails {', '.join(bad)}",
+                bad,
+                examples=table[name],
+                **sizes,
             )
         )
-        if bad and counterexample is None:
-            sizes = {k: v for k, v in facts.items() if not isinstance(v, bool)}
-            counterexample = {"instance": name, "examples": table[name], "failed": bad, **sizes}
-    extra = {"counterexample": counterexample} if counterexample is not None else {}
-    return merge(
+    return Result.combine(
         Evidence.EXACT,
         parts,
         f"exact on {len(instances)} integer training sets: the paper's Q diag(I_r, 0) Q^T "
         "equals X X^+, an orthogonal projection of rank dim span(X) fixing every x(i)",
-        "Theorem 1's conclusion does not hold as checked",
-        **extra,
+        fail_lead="Theorem 1's conclusion does not hold as checked",
     )

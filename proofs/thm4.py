@@ -15,10 +15,14 @@ zeros end.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from symconv import Certificate, Network
+
+from ._kit import prove_claim, size_range
 from ._registry import register
 from ._result import Evidence, Result
-from ._sizes import first, size_range
 
 DEFAULT_SIZES = (2, 64)
 QUICK_SIZES = (2, 24)
@@ -31,11 +35,13 @@ def _s_minus_1(s: int) -> int:
 _RECHECK_MAX_SIZE = 8  # sizes whose certificates are re-verified entry by entry
 
 
-def _structure_problem(net, s: int, depth: int, filters: int) -> str | None:  # type: ignore[no-untyped-def]
+def _structure_problem(net: Network, s: int, depth: int, filters: int) -> str | None:
     """Why ``net`` is not the network the theorem speaks of (1 → F → … → F → 1, 3×3), if so."""
-    from symconv import stack_params
+    from symconv import Conv2d, stack_params
 
-    convs = list(net.layers)
+    convs = [c for c in net.layers if isinstance(c, Conv2d)]
+    if len(convs) != len(net.layers):
+        return f"s={s}, L={depth}: layers {net.layers} are not all convolutions"
     chans = [(c.in_channels, c.out_channels) for c in convs]
     want = [(1 if i == 0 else filters, 1 if i == depth - 1 else filters) for i in range(depth)]
     if chans != want:
@@ -49,7 +55,7 @@ def _structure_problem(net, s: int, depth: int, filters: int) -> str | None:  # 
     return None
 
 
-def _certificate_problem(net, cert, s: int) -> str | None:  # type: ignore[no-untyped-def]
+def _certificate_problem(net: Network, cert: Certificate, s: int) -> str | None:
     """Re-verify a certificate independently of the code that produced it.
 
     The nonzero count must equal that of the sparse boolean product of the layer patterns
@@ -59,7 +65,7 @@ def _certificate_problem(net, cert, s: int) -> str | None:  # type: ignore[no-un
     """
     import numpy as np
 
-    from symconv import network_matrix_mod, network_pattern
+    from symconv import Conv2d, network_matrix_mod, network_pattern
 
     if s > _RECHECK_MAX_SIZE:
         return None
@@ -78,6 +84,7 @@ def _certificate_problem(net, cert, s: int) -> str | None:  # type: ignore[no-un
         ws = [
             rng.integers(1, cert.prime, size=(c.out_channels, c.in_channels, c.kernel, c.kernel))
             for c in net.layers
+            if isinstance(c, Conv2d)  # the theorem's networks have no other layers
         ]
         seen |= network_matrix_mod(net, ws, cert.prime).toarray() != 0
         if (seen | ~pattern).all():
@@ -87,6 +94,24 @@ def _certificate_problem(net, cert, s: int) -> str | None:  # type: ignore[no-un
     if not (seen | ~pattern).all():
         return f"s={s}: {int((pattern & ~seen).sum())} entries the certificate witnessed stay 0"
     return None
+
+
+def _network_failure(
+    net: Network,
+    cert: Certificate,
+    size: int,
+    depth: int,
+    filters: int,
+    forced_zeros: int,
+    holds: bool,
+) -> dict[str, Any] | None:
+    """The failure record of one network; None when it is the theorem's network, its
+    certificate holds up, and the claim ``holds`` for it."""
+    problem = _structure_problem(net, size, depth, filters) or _certificate_problem(net, cert, size)
+    if problem is None and holds and cert.certified:
+        return None
+    return {"size": size, "filters": filters, "depth": depth, "forced_zeros": forced_zeros,
+            "certificate": cert.describe(), "problem": problem}  # fmt: skip
 
 
 @register(
@@ -129,18 +154,8 @@ def check_depth_bound(
             assert pat is not None
             cert = certify(net)
             corners &= not pat.entry(0, s * s - 1)  # top-left output ← bottom-right input
-            problem = _structure_problem(net, s, depth, f) or _certificate_problem(net, cert, s)
-            if problem or pat.full or not cert.certified:
-                bad.append(
-                    {
-                        "size": s,
-                        "filters": f,
-                        "depth": depth,
-                        "forced_zeros": pat.forced_zeros,
-                        "certificate": cert.describe(),
-                        "problem": problem,
-                    }
-                )
+            fail = _network_failure(net, cert, s, depth, f, pat.forced_zeros, not pat.full)
+            bad += [fail] if fail else []
             covered += 1
     detail = (
         f"for s in {sizes[0]}..{sizes[1]} and F in {list(filters)}: depth claimed(s) − 1 "
@@ -150,9 +165,13 @@ def check_depth_bound(
         detail += ", among them the opposite-corner entry (output pixel 0, input pixel s²−1)"
     if vacuous:
         detail += f"; vacuous for s = {vacuous} (bound ≤ 1)"
-    if bad:
-        detail = f"depth claimed(s) − 1 already has no forced zero: {first(bad)}"
-    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10))
+    return Result.verdict(
+        not bad,
+        Evidence.EXACT,
+        detail,
+        fail_lead="depth claimed(s) − 1 already has no forced zero",
+        counterexamples=bad,
+    )
 
 
 @register(
@@ -186,26 +205,22 @@ def check_tight(
             net = conv_stack(s, depth, filters=f)
             cert = certify(net)
             entries += cert.witnessed
-            problem = _structure_problem(net, s, depth, f) or _certificate_problem(net, cert, s)
-            if problem or cert.forced_zeros or not cert.certified:
-                bad.append(
-                    {
-                        "size": s,
-                        "filters": f,
-                        "depth": depth,
-                        "forced_zeros": cert.forced_zeros,
-                        "certificate": cert.describe(),
-                        "problem": problem,
-                    }
-                )
+            fail = _network_failure(
+                net, cert, s, depth, f, cert.forced_zeros, not cert.forced_zeros
+            )
+            bad += [fail] if fail else []
     detail = (
         f"for s in {sizes[0]}..{sizes[1]}, F in {list(filters)}: at depth claimed(s) every "
         f"entry is certified nonzero ({entries} entries in all; networks checked to have F "
         f"channels; certificates for s ≤ {_RECHECK_MAX_SIZE} re-verified entry by entry)"
     )
-    if bad:
-        detail = f"forced zeros remain at the claimed depth: {first(bad)}"
-    return Result.verdict(not bad, Evidence.EXACT, detail, counterexamples=first(bad, 10))
+    return Result.verdict(
+        not bad,
+        Evidence.EXACT,
+        detail,
+        fail_lead="forced zeros remain at the claimed depth",
+        counterexamples=bad,
+    )
 
 
 @register(
@@ -242,8 +257,8 @@ def check_filters_invariant(
                 net = conv_stack(s, depth, filters=f)
                 problem = _structure_problem(net, s, depth, f)
                 if problem:  # a network without F channels says nothing about filters
-                    return Result.failed(
-                        Evidence.EXACT, f"the network does not have F filters: {problem}"
+                    return Result.verdict(
+                        False, Evidence.EXACT, f"the network does not have F filters: {problem}"
                     )
                 other = network_pattern(net, structured=False)
                 compared += 1
@@ -259,23 +274,23 @@ def check_filters_invariant(
                         }
                     )
     if claim == "equal":
-        holds = not differ
-        detail = (
-            f"{compared} (size, depth, F) patterns equal the single-filter pattern"
-            if holds
-            else f"patterns differ: {first(differ)}"
+        return Result.verdict(
+            not differ,
+            Evidence.EXACT,
+            f"{compared} (size, depth, F) patterns equal the single-filter pattern",
+            fail_lead="patterns differ",
+            counterexamples=differ,
+            compared=compared,
         )
-    else:
-        holds = bool(differ)
-        detail = (
-            f"filters enlarge the support in {len(differ)} cases"
-            if holds
-            else f"no filter count changes any pattern in {compared} cases: the claim that filters "
-            "enlarge the support is false"
-        )
-    counter = differ if claim == "equal" else same
     return Result.verdict(
-        holds, Evidence.EXACT, detail, counterexamples=first(counter, 10), compared=compared
+        bool(differ),
+        Evidence.EXACT,
+        f"filters enlarge the support in {len(differ)} cases"
+        if differ
+        else f"no filter count changes any pattern in {compared} cases: the claim that "
+        "filters enlarge the support is false",
+        counterexamples=same,
+        compared=compared,
     )
 
 
@@ -299,14 +314,13 @@ def check_filters_invariant(
     wrong=({"claimed": lambda s: s - 2},),
 )
 def check_all_sizes(
-    *, quick: bool = False, claimed: Callable[[object], object] = _s_minus_1, radius: int = 1
+    *, quick: bool = False, claimed: Callable[[Any], Any] = _s_minus_1, radius: int = 1
 ) -> Result:
+    """``claimed(s)`` is applied to z3's integer ``s``: the claimed least full depth."""
     import numpy as np
     import z3
 
     from symconv import Conv2d, axis_pattern
-
-    from ._z3 import prove, verdict_result
 
     parts = []
     # base case on instances: the 1D pattern of one layer is the band |i - j| <= radius
@@ -328,27 +342,25 @@ def check_all_sizes(
 
     s, i, j, m, L = z3.Ints("s i j m L")
 
-    def absz(x):  # type: ignore[no-untyped-def]
+    def absz(x: Any) -> Any:
         return z3.If(x >= 0, x, -x)
 
     inside = z3.And(0 <= i, i < s, 0 <= j, j < s, L >= 0)
     step = z3.Exists([m], z3.And(0 <= m, m < s, absz(i - m) <= radius * L, absz(m - j) <= radius))
     induction = z3.Implies(inside, step == (absz(i - j) <= radius * (L + 1)))
-    parts.append(verdict_result(prove(induction), "band lemma induction step"))
+    parts.append(prove_claim(induction, "band lemma induction step"))
 
     full = z3.ForAll(
         [i, j], z3.Implies(z3.And(0 <= i, i < s, 0 <= j, j < s), absz(i - j) <= radius * L)
     )
     threshold = z3.Implies(z3.And(s >= 2, L >= 1), full == (L >= claimed(s)))
-    parts.append(verdict_result(prove(threshold), "full pattern ⇔ L ≥ claimed(s)"))
-    from ._thm_common import merge
-
-    return merge(
+    parts.append(prove_claim(threshold, "full pattern ⇔ L ≥ claimed(s)"))
+    return Result.combine(
         Evidence.EXACT,
         parts,
         "proved for all s ≥ 2, L ≥ 1 (z3 and cvc5): the one-axis band B^L is |i−j| ≤ L given "
         "its base case, and it is full exactly when L ≥ s − 1; the base case (n < 40), the "
         "reduction of the F-filter 2-D pattern to ones ⊗ B^L ⊗ B^L and 'no path ⇔ forced "
         "zero' are checked on instances, not proved for all sizes",
-        "the all-sizes argument does not go through",
+        fail_lead="the all-sizes argument does not go through",
     )

@@ -69,7 +69,7 @@ def full_support_witness(
     certifies a nonzero integer entry. Returns (weights, []) on success, otherwise
     (None, entries that were zero in every try).
     """
-    from symconv import conv_stack, network_matrix_mod
+    from symconv import Conv2d, conv_stack, network_matrix_mod
 
     net = conv_stack(size, depth, filters=filters)
     rng = np.random.default_rng(seed)
@@ -78,6 +78,7 @@ def full_support_witness(
         ws = [
             rng.integers(-bound, bound + 1, size=(c.out_channels, c.in_channels, 3, 3))
             for c in net.layers
+            if isinstance(c, Conv2d)  # conv_stack builds convolutions only
         ]
         m = network_matrix_mod(net, ws, PRIME).toarray()
         zeros = {(int(a), int(b)) for a, b in zip(*np.nonzero(m == 0), strict=True)}
@@ -127,18 +128,23 @@ def check_symbolic(
         rows.append(_one_size(s, claimed_depth(s), 1, seed, failures, full=True))
     for s in filter_sizes:
         rows.append(_one_size(s, claimed_depth(s), filters, seed, failures, full=False))
+    unknown = [r["undecided"] for r in rows if r.get("undecided")]
     if failures:
-        f = failures[0]
-        return Result.failed(Evidence.EXACT, f["reason"], counterexample=f, cases=rows)
-    unknown = [r for r in rows if r.get("undecided")]
-    if unknown:
-        return Result.unknown(Evidence.EXACT, unknown[0]["undecided"], cases=rows)
-    text = "; ".join(
-        f"s={r['size']}, F={r['filters']}: {r['zero_entry']} = 0 at depth {r['depth_below']}"
-        + (f", all {r['size'] ** 4} entries nonzero at depth {r['depth']}" if r["full"] else "")
-        for r in rows
-    )
-    return Result.passed(Evidence.EXACT, text + ".", cases=rows)
+        detail = failures[0]["reason"]
+    elif unknown:
+        detail = unknown[0]
+    else:
+        detail = "; ".join(_found(r) for r in rows) + "."
+    holds = False if failures else None if unknown else True
+    return Result.verdict(holds, Evidence.EXACT, detail, counterexamples=failures, cases=rows)
+
+
+def _found(r: dict[str, Any]) -> str:
+    """What one row of :func:`check_symbolic` established, in words."""
+    text = f"s={r['size']}, F={r['filters']}: {r['zero_entry']} = 0 at depth {r['depth_below']}"
+    if r["full"]:
+        text += f", all {r['size'] ** 4} entries nonzero at depth {r['depth']}"
+    return text
 
 
 def _one_size(

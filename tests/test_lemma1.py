@@ -51,7 +51,7 @@ def test_wrong_zero_set_fails_with_z3_counterexample() -> None:
     # claiming the (i, j) entry vanishes only when v_i = 0 (forgetting v_j = 0)
     result = check_forced_zero(dims=(2,), zero_set=lambda vi, vj: vi == 0)
     assert result.status == Status.FAIL
-    model = result.data["counterexample"]["counterexample"]
+    model = result.data["counterexample"]["model"]
     assert model is not None and "p" in model
 
 

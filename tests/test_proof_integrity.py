@@ -120,7 +120,7 @@ def test_cvc5_proves_the_exported_script() -> None:
 
 def test_corollary_tests_a_inf_itself() -> None:
     """Doubling A(inf) must break phi(A x(i)) = x(i): the fact is checked on A(inf)."""
-    from proofs.thm2 import check_corollary
+    from proofs.thm2_corollary import check_corollary
 
     result = check_corollary(quick=True, instances=("d3-n1",), a_inf_scale=2)
     assert result.status == Status.FAIL, result.detail

@@ -9,8 +9,9 @@ import pytest
 from proofs import Status
 from proofs.audit import audit_tables, check_heuristic
 from proofs.corollary_depth2 import check_depth2
-from proofs.kernel_depth import check_depth_formula, check_downsampling_depth
+from proofs.kernel_depth import check_depth_formula
 from proofs.premise import check_single_layer
+from proofs.section4 import check_downsampling_depth
 from proofs.thm4 import check_all_sizes, check_depth_bound, check_filters_invariant, check_tight
 
 SMALL = (2, 12)
@@ -48,13 +49,14 @@ def test_claim_passes(cid, func, small, wrong) -> None:  # type: ignore[no-untyp
 def test_wrong_variant_fails(cid, func, small, wrong) -> None:  # type: ignore[no-untyped-def]
     result = func(quick=True, **small, **wrong)
     assert result.status == Status.FAIL, result.detail
-    assert result.data.get("counterexamples") or result.data.get("parts"), result.data
+    assert result.data.get("counterexample"), result.data
 
 
 def test_depth_bound_names_the_size_where_zeros_are_gone() -> None:
     result = check_depth_bound(sizes=(3, 6), claimed=lambda s: s)
-    sizes = {c["size"] for c in result.data["counterexamples"]}
-    assert sizes == {3, 4, 5, 6}
+    assert result.data["counterexample"]["size"] == 3
+    # every one of the 4 sizes x 2 filter counts is a counterexample: sizes 3, 4, 5 and 6
+    assert result.data["n_counterexamples"] == 4 * 2
 
 
 def test_z3_timeout_is_unknown_not_pass(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""Tests for proofs.thm2: Theorem 2, its Corollary and Appendix B (nonlinear autoencoder)."""
+"""Tests for proofs.thm2_*: Theorem 2, its Corollary and Appendix B (nonlinear autoencoder)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs import Evidence, Status, _registry
-from proofs.thm2 import (
+from proofs.thm2_activation import certify_chord, check_assumption_c, check_chord_bound
+from proofs.thm2_corollary import (
     COROLLARY_INSTANCES,
-    certify_chord,
-    check_assumption_c,
-    check_chord_bound,
-    check_conclusion,
     check_corollary,
     check_corollary_rank,
-    check_linearization,
-    check_row_span,
     corollary_facts,
-    gradient_descent,
 )
+from proofs.thm2_dynamics import check_conclusion, gradient_descent
+from proofs.thm2_gradient import check_linearization, check_row_span
 
 DEFAULTS = [
     pytest.param(check_assumption_c, Evidence.PROOF, id="assumption-c"),
@@ -154,7 +150,7 @@ def test_conclusion_from_nonzero_start_fails() -> None:
 
 
 def test_conclusion_budget_exhausted_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    import proofs.thm2 as thm2
+    import proofs.thm2_dynamics as thm2
 
     real = thm2.gradient_descent
 

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proofs import Evidence, Status, _registry
+from proofs.numeric_checks import check_min_norm_filter
 from proofs.thm3 import (
     check_exceptional_image,
     check_rank,
-    check_torch,
     learned_filter,
     operator,
     patch_matrix,
@@ -99,7 +99,7 @@ def test_exceptional_image_fails_where_no_certificate(s: int, k: int) -> None:
 
 def test_torch_converges_to_min_norm_filter() -> None:
     pytest.importorskip("torch")
-    result = check_torch()
+    result = check_min_norm_filter()
     assert result.status == Status.PASS, result.detail
     assert all(c["max_abs_diff_to_claimed_limit"] < 1e-8 for c in result.data["cases"])
     assert all(c["rank"] == c["size"] ** 2 for c in result.data["cases"])
@@ -107,6 +107,6 @@ def test_torch_converges_to_min_norm_filter() -> None:
 
 def test_torch_fails_when_claiming_the_identity_filter() -> None:
     pytest.importorskip("torch")
-    result = check_torch(limit="identity")
+    result = check_min_norm_filter(limit="identity")
     assert result.status == Status.FAIL
     assert result.data["counterexample"]["max_abs_diff_to_claimed_limit"] > 0.1
