@@ -9,6 +9,7 @@ downsampling.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from ._kit import size_range
 from ._registry import register
@@ -44,7 +45,7 @@ def check_downsampling_depth(
     bad = []
     sizes = [s for s in size_range((4, max_size)) if s % 2 == 0]
     for s in sizes:
-        got = min_full_depth_of(lambda L, s=s: downsampling_net(s, L), s)
+        got = min_full_depth_of(partial(downsampling_net, s), s)
         cert = certify(downsampling_net(s, got)) if got is not None else None
         if got != claimed(s) or cert is None or not cert.certified or cert.forced_zeros:
             bad.append({"size": s, "computed": got, "claimed": claimed(s)})
