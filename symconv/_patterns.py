@@ -135,17 +135,11 @@ def _sparse_pattern(layers: tuple[Layer, ...], shape: Shape, mat: sp.csr_matrix)
     import scipy.sparse as sp
 
     for layer in layers:
-        if isinstance(layer, Conv2d):
-            r, c, _ = conv_entries(layer, shape)
-            out = layer.out_shape(shape)
-            m = sp.csr_matrix(
-                (np.ones(r.size, dtype=np.float32), (r, c)),
-                shape=(int(np.prod(out)), int(np.prod(shape))),
-            )
-            mat = m @ mat
-            shape = out
-        elif isinstance(layer, Upsample):
-            r, c = upsample_entries(layer, shape)
+        if isinstance(layer, (Conv2d, Upsample)):
+            if isinstance(layer, Conv2d):
+                r, c, _ = conv_entries(layer, shape)
+            else:
+                r, c = upsample_entries(layer, shape)
             out = layer.out_shape(shape)
             m = sp.csr_matrix(
                 (np.ones(r.size, dtype=np.float32), (r, c)),
