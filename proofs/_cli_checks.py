@@ -8,9 +8,10 @@ import os
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from argparse import ArgumentParser, Namespace, _SubParsersAction
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import _registry
 from ._errors import UsageError
@@ -20,7 +21,7 @@ from ._result import Evidence, Status
 _BAD = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser("all", help="run every registered check")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="small default sizes")
@@ -62,7 +63,7 @@ def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
     p.set_defaults(handler=_certificates)
 
 
-def _solvers_arg(p) -> None:  # type: ignore[no-untyped-def]
+def _solvers_arg(p: ArgumentParser) -> None:
     p.add_argument(
         "--solvers",
         default="",
@@ -111,7 +112,7 @@ def _lookup(check_id: str) -> _registry.Check:
         raise UsageError("ID", check_id, f"no such check; known ids: {known}") from None
 
 
-def _progress(err: TextIO):  # type: ignore[no-untyped-def]
+def _progress(err: TextIO) -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
     """A one-line live status on a terminal, silent otherwise."""
     tty = hasattr(err, "isatty") and err.isatty()
 
@@ -150,7 +151,7 @@ def _summary(outcomes: list[Outcome]) -> str:
     return f"{len(outcomes)} checks: {parts} ({total:.2f} s)"
 
 
-def _all(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
     checks = _select(args.only)
     with _with_solvers(args.solvers) as names:
         show, done = _progress(err)
@@ -180,7 +181,7 @@ def _solver_summary(outcomes: list[Outcome], names: tuple[str, ...]) -> str:
     )
 
 
-def _list(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _list(args: Namespace, out: TextIO, err: TextIO) -> int:
     checks = _registry.load_all()
     if args.json:
         rows = [
@@ -205,7 +206,7 @@ def _list(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def
     return 0
 
 
-def _check(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _check(args: Namespace, out: TextIO, err: TextIO) -> int:
     c = _lookup(args.id)
     o = _registry.run(c, quick=args.quick)
     if args.json:
@@ -218,7 +219,7 @@ def _check(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     return 1 if o.result.status in _BAD else 0
 
 
-def _explain(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _explain(args: Namespace, out: TextIO, err: TextIO) -> int:
     checks = _registry.load_all()
     if args.id not in {c.id for c in checks}:
         matching = [c for c in checks if c.id.startswith(args.id)]
@@ -291,7 +292,7 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def _certificates(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
     target = Path(args.out)
     if target.exists() and not target.is_dir():
         raise UsageError("--out", args.out, "exists and is not a directory")

@@ -8,9 +8,17 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TextIO
+from argparse import Namespace, _SubParsersAction
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from symconv import Network
+
 
 #: Largest dense d×d mask (entries) ``masks`` prints: s ≤ 90 (8100×8100, about 1 s and
 #: 250 MB at the limit). Depth, kernel and filters cost nothing beyond it: the pattern is
@@ -31,7 +39,7 @@ MAX_DEPTH_SIZE = 1_000_000
 MAX_DOWNSAMPLE_LAYERS = 10_000
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "masks",
         help="forced-zero pattern of L conv layers on s×s images",
@@ -179,7 +187,7 @@ def _pixels(text: str | None, size: int) -> list[tuple[int, int]]:
     return out
 
 
-def _mask_rows(mask) -> list[str]:  # type: ignore[no-untyped-def]
+def _mask_rows(mask: np.ndarray) -> list[str]:
     import numpy as np
 
     raw = (mask.astype(np.uint8) + ord("0")).tobytes()
@@ -187,7 +195,7 @@ def _mask_rows(mask) -> list[str]:  # type: ignore[no-untyped-def]
     return [raw[i : i + n].decode("ascii") for i in range(0, len(raw), n)]
 
 
-def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
     from symconv import certify, conv_stack, factored_pattern, min_full_depth
 
     size = _int("--size", args.size)
@@ -260,7 +268,7 @@ def _masks(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
-def _pictures(args, *drawing) -> list[str]:  # type: ignore[no-untyped-def]
+def _pictures(args: Namespace, *drawing: Any) -> list[str]:
     """The pictures, or one usage line naming the option whose file could not be written
     (a folder that passed the checks can still refuse: /proc, a full disk)."""
     try:
@@ -273,7 +281,16 @@ def _pictures(args, *drawing) -> list[str]:  # type: ignore[no-untyped-def]
         raise UsageError(option, path, f"cannot write ({exc.strerror or exc})") from None
 
 
-def _draw_pictures(args, mask, size, depth, kernel, filters, pixels, frames) -> list[str]:  # type: ignore[no-untyped-def]
+def _draw_pictures(
+    args: Namespace,
+    mask: np.ndarray,
+    size: int,
+    depth: int,
+    kernel: int,
+    filters: int,
+    pixels: list[tuple[int, int]],
+    frames: list[int],
+) -> list[str]:
     """The --png / --svg / --gif pictures (matplotlib; Pillow for the GIF)."""
     wanted = [p for p in (args.png, args.svg, args.gif) if p]
     if not wanted:
@@ -335,8 +352,8 @@ def _check_depth_cost(text: str, sizes: list[int], kernel: int) -> None:
         )
 
 
-def _downsampling_family(size: int, kernel: int, stride: int):  # type: ignore[no-untyped-def]
-    from symconv import Network, downsampling_net
+def _downsampling_family(size: int, kernel: int, stride: int) -> Callable[[int], Network]:
+    from symconv import downsampling_net
 
     def make(depth: int) -> Network:
         return downsampling_net(size, depth, kernel=kernel, stride=stride)
@@ -344,7 +361,7 @@ def _downsampling_family(size: int, kernel: int, stride: int):  # type: ignore[n
     return make
 
 
-def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
     from symconv import depth_bound, min_full_depth, min_full_depth_of
 
     kernel = _odd_kernel(args.kernel)
@@ -422,7 +439,7 @@ def _depth(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
-def _matrix(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _matrix(args: Namespace, out: TextIO, err: TextIO) -> int:
     import numpy as np
 
     from symconv import Conv2d, conv_entries
@@ -485,7 +502,7 @@ def _matrix(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-d
     return 0
 
 
-def _audit(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _audit(args: Namespace, out: TextIO, err: TextIO) -> int:
     from dataclasses import asdict
 
     from .audit import audit_tables

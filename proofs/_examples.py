@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 __all__ = ["EXAMPLES", "add_examples"]
 
@@ -60,7 +61,7 @@ then open the file in a browser (no server, no network needed).""",
 }
 
 
-def add_examples(sub: argparse._SubParsersAction) -> None:
+def add_examples(sub: argparse._SubParsersAction[Any]) -> None:
     """Append the examples to each subcommand's ``--help`` (layout kept as written)."""
     for name, parser in sub.choices.items():
         text = EXAMPLES.get(name)

@@ -13,8 +13,9 @@ It exposes ``window.symconv.mask({size, depth, kernel, filters})``, which return
 from __future__ import annotations
 
 import json
+from argparse import Namespace, _SubParsersAction
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._errors import UsageError
 
@@ -73,7 +74,7 @@ def explore_page(
     return text.replace(_PLACEHOLDER, blob)
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "explore",
         help="write an interactive forced-zero explorer (one HTML file)",
@@ -101,7 +102,7 @@ def _int(name: str, text: str, lo: int, hi: int) -> int:
     return value
 
 
-def _explore(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _explore(args: Namespace, out: TextIO, err: TextIO) -> int:
     size = _int("--size", args.size, 2, 64)
     depth = None if args.depth is None else _int("--depth", args.depth, 0, 512)
     kernel = _int("--kernel", args.kernel, 1, 15)

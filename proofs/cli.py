@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from symconv import ArgumentError
 
@@ -31,7 +31,7 @@ exit codes: 0 success / every check passed; 1 a check is fail, unknown or error;
 class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line and exit code 2 (no usage dump)."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _ArgparseError(message)
 
 
