@@ -91,14 +91,6 @@ ROW_FORMAT = 2
 #: At most this many seeds in one ensemble run (each seed is a full training).
 MAX_SEEDS = 64
 
-#: Images an experiment takes from ``--images`` (checked before any training).
-IMAGES_NEEDED: dict[str, int] = {
-    "downsampling": 2,
-    "nonlinear": 10,
-    "early-stopping": 2,
-    "initialization": 1,
-}
-
 Row = dict[str, Any]
 
 
@@ -115,6 +107,8 @@ class Experiment:
     readings: Callable[[], list[tuple[str, str, bool]]] | None = None
     #: the experiment's verdict from its rows: ``{"verdict": ..., "rule": ..., ...}``
     verdict: Callable[[RunConfig, list[Row]], dict[str, Any]] | None = None
+    #: images the experiment takes from ``--images`` (checked before any training)
+    images_needed: int = 0
 
 
 #: Experiment name -> module defining ``EXPERIMENTS: list[Experiment]`` (imported lazily).
@@ -246,7 +240,7 @@ def run_experiment(
     if images is not None:
         from ._data import check_images
 
-        check_images(images, need=IMAGES_NEEDED.get(name, 0))
+        check_images(images, need=exp.images_needed)
     if out is not None:
         out = check_out_folder(out, "--out")  # before any work: '' or a file is refused
     log = log if log is not None else sys.stderr

@@ -1,5 +1,69 @@
 """Tables 1 and 2 of the paper: the spectra of trained deep linear conv autoencoders.
 
+The rows (:class:`RowSpec`), the named readings of what the paper leaves open
+(:data:`READINGS`), training and measuring each seed of a row, and the verdict rule
+(:data:`VERDICT_RULE`); :data:`NOTES` gives the paper's setup and our choices (the report
+prints it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from symconv import (
+    TABLE1,
+    TABLE2,
+    Conv2d,
+    Network,
+    Residual,
+    conv_matrix,
+    conv_stack,
+    depth_for_params,
+    heuristic_depth,
+    network_matrix,
+)
+
+from ._experiment import Experiment, RunConfig
+from ._linalg import end_to_end_matrix, spectrum
+from ._nets import single_thread
+
+__all__ = [
+    "EXPERIMENTS",
+    "NOTES",
+    "READINGS",
+    "VERDICT_RULE",
+    "Reading",
+    "RowSpec",
+    "combine",
+    "critical_constant",
+    "experiment_verdict",
+    "memorized",
+    "readings_for",
+    "row_verdict",
+    "run_ensemble",
+    "run_row",
+    "skip_network",
+    "table1_experiment",
+    "table1_init_experiment",
+    "table1_init_specs",
+    "table1_specs",
+    "table2_experiment",
+    "table2_specs",
+]
+
+NOTES = """\
+Tables 1 and 2 of the paper: the spectra of trained deep linear conv autoencoders.
+
 **The paper's setup (Section 3.2).** Linear convolutional autoencoders, kernel 3, padding 1,
 stride 1, no bias, trained on standard-normal images by gradient descent with learning rate
 0.1 until the loss is below 1e-6; Adam with learning rate 1e-4 when the depth exceeds 10;
@@ -68,62 +132,7 @@ symconv's product of layer matrices (``matrix_check``: the largest entry differe
 Table 2 trains with the fast matrix-chain form of the net (:mod:`numerics._fastlinear`),
 which computes the same function as the conv model: on a CPU the pure-numpy trainer
 (forward, loss, backward and torch's Adam/GD update in numpy; the same trajectory as torch
-on the conv model up to float64 round-off), on a GPU the torch module with the tree product.
-"""
-
-from __future__ import annotations
-
-import itertools
-import math
-import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from symconv import (
-    TABLE1,
-    TABLE2,
-    Conv2d,
-    Network,
-    Residual,
-    conv_matrix,
-    conv_stack,
-    depth_for_params,
-    heuristic_depth,
-    network_matrix,
-)
-
-from ._experiment import Experiment, RunConfig
-from ._linalg import end_to_end_matrix, spectrum
-from ._nets import single_thread
-
-__all__ = [
-    "EXPERIMENTS",
-    "READINGS",
-    "VERDICT_RULE",
-    "Reading",
-    "RowSpec",
-    "combine",
-    "critical_constant",
-    "experiment_verdict",
-    "memorized",
-    "readings_for",
-    "row_verdict",
-    "run_ensemble",
-    "run_row",
-    "skip_network",
-    "table1_experiment",
-    "table1_init_experiment",
-    "table1_init_specs",
-    "table1_specs",
-    "table2_experiment",
-    "table2_specs",
-]
+on the conv model up to float64 round-off), on a GPU the torch module with the tree product."""
 
 TARGET_LOSS = 1e-6
 GD_LR = 0.1
@@ -1029,7 +1038,7 @@ def table1_experiment(specs: Callable[..., list[RowSpec]] = table1_specs) -> Exp
         "Table 1: shallow linear conv autoencoders (3x3, 2 images) do not memorize",
         specs,
         "Table 1: spectra of trained linear conv autoencoders",
-        (__doc__ or "") + "\n\nVerdict rule: " + VERDICT_RULE,
+        f"{NOTES}\n\nVerdict rule: {VERDICT_RULE}",
         5,
     )
 
@@ -1040,9 +1049,24 @@ def table2_experiment(specs: Callable[..., list[RowSpec]] = table2_specs) -> Exp
         "Table 2: single-filter nets with ceil(s^4/9) layers memorize",
         specs,
         "Table 2: spectra of deep single-filter linear nets",
-        (__doc__ or "") + "\n\nVerdict rule: " + VERDICT_RULE,
+        f"{NOTES}\n\nVerdict rule: {VERDICT_RULE}",
         3,
     )
+
+
+#: The setup of ``table1-init`` (the report prints it).
+TABLE1_INIT_NOTES = (
+    "The paper initializes Table 1's nets 'close to zero' without a scale. This sweep "
+    "reruns its depths (2 or 3, 5, 8 conv layers; 1 and 16 filters) at every init "
+    "reading side by side: PyTorch's default Conv2d init and uniform(±g/√(3F)) for "
+    "g = 1, 0.5, 0.3, 0.2, same training (GD lr 0.1 to loss 1e-6, 100 000 steps at "
+    "most, Table 1's cap). It is also the measurement behind Table 1's default "
+    "reading: the smallest g at which every row reaches the target within the cap "
+    "in at least 80% of its seeds. Smaller scales bring the learned map closer to "
+    "the minimum-norm (memorizing) solution; too small and the deep nets stop "
+    "training (the row says reached = False and its verdict is inconclusive)."
+    "\n\nVerdict rule: " + VERDICT_RULE
+)
 
 
 def table1_init_experiment(
@@ -1053,18 +1077,7 @@ def table1_init_experiment(
         "Table 1 at every init reading side by side: is 'no memorization' robust to it?",
         specs,
         "Table 1 across init readings",
-        (
-            "The paper initializes Table 1's nets 'close to zero' without a scale. This sweep "
-            "reruns its depths (2 or 3, 5, 8 conv layers; 1 and 16 filters) at every init "
-            "reading side by side: PyTorch's default Conv2d init and uniform(±g/√(3F)) for "
-            "g = 1, 0.5, 0.3, 0.2, same training (GD lr 0.1 to loss 1e-6, 100 000 steps at "
-            "most, Table 1's cap). It is also the measurement behind Table 1's default "
-            "reading: the smallest g at which every row reaches the target within the cap "
-            "in at least 80% of its seeds. Smaller scales bring the learned map closer to "
-            "the minimum-norm (memorizing) solution; too small and the deep nets stop "
-            "training (the row says reached = False and its verdict is inconclusive)."
-            "\n\nVerdict rule: " + VERDICT_RULE
-        ),
+        TABLE1_INIT_NOTES,
         5,
     )
 
