@@ -24,19 +24,6 @@ from symconv import ArgumentError
 
 from ._store import RowStore, RunInterrupted, check_out_folder
 
-__all__ = [
-    "EXPERIMENT_MODULES",
-    "Experiment",
-    "ExperimentError",
-    "RunConfig",
-    "get_experiment",
-    "list_experiments",
-    "parse_seeds",
-    "print_result",
-    "readings_of",
-    "run_experiment",
-]
-
 
 class ExperimentError(ArgumentError):
     """A bad experiment argument; the message names the argument and its value."""
@@ -98,7 +85,9 @@ Row = dict[str, Any]
 class Experiment:
     name: str
     summary: str
-    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[[], Row]]]]
+    #: ``(key, thunk)`` per row; the thunk takes no argument, or with ``ensembles`` the
+    #: previous row of that key (``None`` when there is none)
+    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[..., Row]]]]
     figures: Callable[[RunConfig, list[Row]], list[Path]] | None = None
     notes: str = ""  # the paper's setup and our choices where it is silent (for the report)
     ensembles: bool = False  # rows run over cfg.seeds; thunks take the previous row
@@ -301,7 +290,7 @@ def _run(exp: Experiment, cfg: RunConfig, store: RowStore | None) -> dict[str, A
     try:
         for key, thunk in exp.rows(cfg):
             if exp.ensembles:  # reuses the finished seeds of the previous row, trains the rest
-                row = {"key": key, **thunk(done.get(key))}  # type: ignore[call-arg]
+                row = {"key": key, **thunk(done.get(key))}
             elif key in done:
                 row = done[key]
             else:

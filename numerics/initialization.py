@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
 from ._experiment import ExperimentError, RunConfig
 from .downsampling import d2_network
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DEFAULT_READING",
@@ -64,7 +67,7 @@ class Reading:
     depth: int = 29
     input: str = "unit"  # "unit" [0, 1], "255" [0, 255], "cifar" (x − mean)/std
 
-    def transform(self, x):  # type: ignore[no-untyped-def]
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
         """The training images ``(n, 3, s, s)`` in [0, 1] as this reading feeds them."""
         if self.input == "unit":
             return x

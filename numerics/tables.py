@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from symconv import (
 from ._experiment import Experiment, RunConfig
 from ._linalg import end_to_end_matrix, spectrum
 from ._nets import single_thread
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "EXPERIMENTS",
@@ -398,7 +401,7 @@ def table2_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     return out
 
 
-def _images(seed: int, n: int, size: int, table: int):  # type: ignore[no-untyped-def]
+def _images(seed: int, n: int, size: int, table: int) -> torch.Tensor:
     """Standard-normal training images, from a generator seeded by (seed, table, n, s)."""
     import torch
 
@@ -406,7 +409,9 @@ def _images(seed: int, n: int, size: int, table: int):  # type: ignore[no-untype
     return torch.randn(n, 1, size, size, generator=gen, dtype=torch.float64)
 
 
-def _train(model, x, *, depth: int, cap: int, progress: Any) -> tuple[float, int, str]:  # type: ignore[no-untyped-def]
+def _train(
+    model: torch.nn.Module, x: torch.Tensor, *, depth: int, cap: int, progress: Any
+) -> tuple[float, int, str]:
     """GD (lr 0.1), or Adam (lr 1e-4) above 10 layers, on the mean squared error until it is
     below 1e-6 or ``cap`` steps; returns (final loss, steps taken, optimizer name)."""
     import torch
@@ -503,9 +508,9 @@ def _optimizer(depth: int) -> tuple[str, float, str]:
     return "sgd", GD_LR, f"gd(lr={GD_LR:g})"
 
 
-def _train_members(  # type: ignore[no-untyped-def]
-    net: Network, models: list[Any], xs: list[Any], *, use_fast: bool, device: str,
-    depth: int, cap: int, progress: Any,
+def _train_members(
+    net: Network, models: list[torch.nn.Module], xs: list[torch.Tensor], *, use_fast: bool,
+    device: str, depth: int, cap: int, progress: Any,
 ) -> tuple[list[float], list[int], list[list[np.ndarray]]]:  # fmt: skip
     """Train the members of one row (one model and its images per seed), each by the same
     rule (GD lr 0.1 or Adam lr 1e-4 above 10 layers, until its own loss is below 1e-6 or
@@ -559,9 +564,10 @@ def _train_members(  # type: ignore[no-untyped-def]
     return losses, iterations, weights
 
 
-def _measure(  # type: ignore[no-untyped-def]
-    net: Network, model, x, n: int, size: int, device: str, loss: float
-) -> dict[str, Any]:
+def _measure(
+    net: Network, model: torch.nn.Module, x: torch.Tensor, n: int, size: int, device: str,
+    loss: float,
+) -> dict[str, Any]:  # fmt: skip
     """One trained member's spectrum (exact end-to-end matrix, checked against symconv)."""
     from ._nets import weights_of
 
@@ -727,21 +733,22 @@ def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[st
     filters = sorted({r["filters_printed"] for r in rows})
     depths = sorted({r["conv_layers"] for r in rows})
     if quick or not all(_settled(r) for r in rows):
-        why = "quick form" if quick else "some rows did not reach the loss target"
-        claims["third eigenvalue falls with depth"] = {"verdict": "inconclusive", "why": why}
-        claims["filters have minimal effect"] = {"verdict": "inconclusive", "why": why}
+        reason = "quick form" if quick else "some rows did not reach the loss target"
+        claims["third eigenvalue falls with depth"] = {"verdict": "inconclusive", "why": reason}
+        claims["filters have minimal effect"] = {"verdict": "inconclusive", "why": reason}
         return claims
     lam = {(r["filters_printed"], r["conv_layers"]): _median_eig(r, 3) for r in rows}
-    verdicts, why = [], []
+    verdicts: list[str] = []
+    why: list[str] = []
     for f in filters:
-        chain = [lam[(f, d)] for d in depths if lam.get((f, d)) is not None]
+        chain = [v for d in depths if (v := lam.get((f, d))) is not None]
         if len(chain) < 2:
             continue
-        falls = all(a > b for a, b in itertools.pairwise(chain))  # type: ignore[operator]
+        falls = all(a > b for a, b in itertools.pairwise(chain))
         verdicts.append(
-            "agrees" if falls else "differs" if chain[-1] >= chain[0] else "inconclusive"  # type: ignore[operator]
+            "agrees" if falls else "differs" if chain[-1] >= chain[0] else "inconclusive"
         )
-        why.append(f"F{f}: " + " > ".join(f"{v:.3g}" for v in chain))  # type: ignore[str-format]
+        why.append(f"F{f}: " + " > ".join(f"{v:.3g}" for v in chain))
     claims["third eigenvalue falls with depth"] = {
         "verdict": combine(verdicts) if verdicts else "inconclusive",
         "why": "; ".join(why) or "fewer than two depths",
@@ -749,10 +756,10 @@ def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[st
     iqr = {(r["filters_printed"], r["conv_layers"]): _iqr_eig(r, 3) for r in rows}
     verdicts, why = [], []
     for d in depths:
-        vals = [lam[(f, d)] for f in filters if lam.get((f, d)) is not None]
+        vals = [v for f in filters if (v := lam.get((f, d))) is not None]
         if len(vals) < 2:
             continue
-        spread = max(vals) - min(vals)  # type: ignore[type-var,operator]
+        spread = max(vals) - min(vals)
         noise = max(iqr.get((f, d)) or 0.0 for f in filters)
         tol = max(FILTER_EFFECT_TOL, noise)
         verdicts.append("agrees" if spread <= tol else "differs")
