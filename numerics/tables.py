@@ -189,68 +189,58 @@ TABLE2_INIT_SCALES: dict[str, float] = {"cstar": 1.0, "cstar0.5": 0.5, "cstar0.3
 #: Initial weight of every layer of the starred (skip) rows, as a multiple of c*.
 SKIP_INIT = 0.7
 
-READINGS: tuple[Reading, ...] = (
-    Reading(
-        "depth2",
-        "depth",
-        "Table 1 '2 layers' = 2 conv layers (the text: Theorem 4's bound s - 1 = 2)",
-    ),
-    Reading(
-        "depth3",
-        "depth",
-        "Table 1 '2 layers' = 3 conv layers (the printed parameter counts 27, 2592, 149760)",
-    ),
-    Reading(
-        "torch-default",
-        "init1",
-        "PyTorch's default Conv2d init, kaiming_uniform(a=sqrt(5)):"
-        " uniform(+-1/sqrt(9 C_in)), about 0.58x gain1 past the first layer",
-    ),
-    Reading("gain1", "init1", "uniform(+-a), a = 1/sqrt(3F): each layer has gain about 1"),
-    Reading("gain0.5", "init1", "uniform(+-a), a = 0.5/sqrt(3F)"),
-    Reading(
-        "gain0.3",
-        "init1",
-        "uniform(+-a), a = 0.3/sqrt(3F): the smallest scale of this ladder at which "
-        "every row reaches the loss target in at least 80% of its seeds (measured)",
-    ),
-    Reading(
-        "gain0.2",
-        "init1",
-        "uniform(+-a), a = 0.2/sqrt(3F): too small, the 8-layer "
-        "nets stopped reaching the target within the cap (seen with seed 0)",
-    ),
-    Reading(
-        "cstar",
-        "init2",
-        "every weight the constant c* = 1/rho(T): each layer has "
-        "spectral radius 1 (the smallest constant that trains promptly)",
-    ),
-    Reading("cstar0.5", "init2", "every weight 0.5 c*: closer to zero, slower"),
-    Reading("cstar0.3", "init2", "every weight 0.3 c*: closer to zero still"),
-    Reading(
-        "random",
-        "init2",
-        "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
-    ),
-    Reading(
-        "identity-blocks",
-        "skip",
-        "starred rows: every run of 10 layers in an identity "
-        "skip block x + B(x) (the last block shorter), all weights 0.7 c*",
-    ),
-    Reading(
-        "plain-ends",
-        "skip",
-        "starred rows: a plain first and last conv layer around "
-        "identity skip blocks of 10, all weights 0.7 c*",
-    ),
-    Reading(
-        "plain-tail",
-        "skip",
-        "starred rows: identity skip blocks of 10, the leftover "
-        "L mod 10 layers (10 when L is a multiple of 10) plain, all weights 0.7 c*",
-    ),
+#: The readings per axis: name -> what it reads the paper as.
+_READING_TEXTS: dict[str, dict[str, str]] = {
+    "depth": {
+        "depth2": "Table 1 '2 layers' = 2 conv layers (the text: Theorem 4's bound s - 1 = 2)",
+        "depth3": (
+            "Table 1 '2 layers' = 3 conv layers (the printed parameter counts 27, 2592, 149760)"
+        ),
+    },
+    "init1": {
+        "torch-default": (
+            "PyTorch's default Conv2d init, kaiming_uniform(a=sqrt(5)):"
+            " uniform(+-1/sqrt(9 C_in)), about 0.58x gain1 past the first layer"
+        ),
+        "gain1": "uniform(+-a), a = 1/sqrt(3F): each layer has gain about 1",
+        "gain0.5": "uniform(+-a), a = 0.5/sqrt(3F)",
+        "gain0.3": (
+            "uniform(+-a), a = 0.3/sqrt(3F): the smallest scale of this ladder at which "
+            "every row reaches the loss target in at least 80% of its seeds (measured)"
+        ),
+        "gain0.2": (
+            "uniform(+-a), a = 0.2/sqrt(3F): too small, the 8-layer "
+            "nets stopped reaching the target within the cap (seen with seed 0)"
+        ),
+    },
+    "init2": {
+        "cstar": (
+            "every weight the constant c* = 1/rho(T): each layer has "
+            "spectral radius 1 (the smallest constant that trains promptly)"
+        ),
+        "cstar0.5": "every weight 0.5 c*: closer to zero, slower",
+        "cstar0.3": "every weight 0.3 c*: closer to zero still",
+        "random": "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
+    },
+    "skip": {
+        "identity-blocks": (
+            "starred rows: every run of 10 layers in an identity "
+            "skip block x + B(x) (the last block shorter), all weights 0.7 c*"
+        ),
+        "plain-ends": (
+            "starred rows: a plain first and last conv layer around "
+            "identity skip blocks of 10, all weights 0.7 c*"
+        ),
+        "plain-tail": (
+            "starred rows: identity skip blocks of 10, the leftover "
+            "L mod 10 layers (10 when L is a multiple of 10) plain, all weights 0.7 c*"
+        ),
+    },
+}
+READINGS: tuple[Reading, ...] = tuple(
+    Reading(name, axis, text)
+    for axis, texts in _READING_TEXTS.items()
+    for name, text in texts.items()
 )
 READING = {r.name: r for r in READINGS}
 
