@@ -20,10 +20,14 @@ import os
 import stat
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._experiment import ExperimentError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "BUNDLED",
@@ -290,7 +294,7 @@ def _cifar_bin(path: Path, size: int) -> np.ndarray:
 
 def load_images(
     n: int, *, size: int = 32, source: str | Path | None = None, seed: int = 0
-) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+) -> torch.Tensor:
     """``n`` images as a float32 tensor ``(n, 3, size, size)`` in [0, 1], in a fixed order.
 
     ``source=None``: the bundled scikit-image photographs (see :data:`BUNDLED`).
@@ -325,7 +329,7 @@ def load_images(
 
 def square_images(
     n: int, *, size: int = 32, channels: int = 3, seed: int = 0, color: bool = False
-) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+) -> torch.Tensor:
     """Random-sized squares on black (Figures 1 and 6's test inputs): side 1..size, random
     position; white, or a random colour with ``color=True``."""
     import torch
@@ -340,7 +344,7 @@ def square_images(
     return torch.from_numpy(out)
 
 
-def gaussian_images(n: int, *, size: int = 32, channels: int = 3, seed: int = 0) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+def gaussian_images(n: int, *, size: int = 32, channels: int = 3, seed: int = 0) -> torch.Tensor:
     """Standard Gaussian images (the test inputs of Figures 2-8)."""
     import torch
 
@@ -350,7 +354,7 @@ def gaussian_images(n: int, *, size: int = 32, channels: int = 3, seed: int = 0)
 
 def orthogonal_squares(
     size: int = 2, *, channels: int = 1, side: int | None = None
-) -> "torch.Tensor":  # type: ignore[name-defined]  # noqa: F821, UP037
+) -> torch.Tensor:
     """Figure 5's two orthogonal training images: a white square in the upper-left corner
     and one in the lower-right corner (side ``size // 2`` by default: one pixel at 2×2)."""
     import torch

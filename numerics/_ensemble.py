@@ -8,9 +8,10 @@ members' work:
 
 * :func:`train_chain_ensemble` (Table 2 on a CPU, numpy only): the layer matrices of all
   members are one ``(L, B, d, d)`` array; each forward / backward product is one
-  ``np.matmul`` of a ``(B, d, d)`` stack by a ``(B, d, n)`` stack; the weight gradients and
-  the optimizer update are those of :class:`numerics._fastlinear.NumpyChain` and
-  :class:`numerics._fastlinear.ChainTrainer` on ``L·B`` layers.
+  ``np.matmul`` of a ``(B, d, d)`` stack by a ``(B, d, n)`` stack
+  (:class:`numerics._fastlinear.NumpyChain` built for ``B`` members); the weight gradients
+  and the optimizer update (:func:`numerics._fastlinear.optimizer_step`) treat the ``L·B``
+  (layer, member) pairs as the layers of one chain.
 * :func:`train_conv_ensemble` (Table 1, and any :func:`numerics._nets.build_model` net, in
   torch): the ``B`` members' conv layers become one grouped convolution (``groups = B``) on
   images whose channels are the members' channels side by side.
@@ -38,12 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from symconv import Network, conv_entries
+from symconv import Network
 
-from ._fastlinear import _convs, _layout, _shift_table
+from ._fastlinear import NumpyChain, _check_chain, _convs, check_optimizer, optimizer_step
 
 __all__ = [
-    "BatchedNumpyChain",
     "EnsembleResult",
     "train_chain_ensemble",
     "train_conv_ensemble",
@@ -60,198 +60,11 @@ class EnsembleResult:
 
     losses: np.ndarray  # (B,) final loss of each member (the loss at which it stopped)
     iterations: np.ndarray  # (B,) int, optimizer steps taken by each member
-    weights: list  # per member: the trained weights, same layout as given
-
-
-def _check_optimizer(optimizer: str) -> None:
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer: must be adam or sgd (got {optimizer!r})")
+    weights: list[Any]  # per member: the trained weights, same layout as given
 
 
 # ---------------------------------------------------------------------------------------
 # Table 2: the numpy matrix chain with a batch dimension.
-
-
-class BatchedNumpyChain:
-    """:class:`numerics._fastlinear.NumpyChain` for ``B`` members at once.
-
-    Buffers carry the member index second: layer matrices ``(L, B, d, d)``, layer inputs
-    ``(L+1, B, d, n)``, output gradients ``(L, B, d, n)``, weights and their gradients
-    ``(L, B, k²)``. A forward product is ``A[l+1] = M_l A[l]`` as one batched ``np.matmul``
-    over the members; the backward chain uses the transposed stacks (views). The weight
-    gradient ``∂L/∂w_(l,b)[k] = Σ G_(l,b)[i, n] · A_(l,b)[i + δ_k, n]`` treats the ``L·B``
-    (layer, member) pairs as ``L·B`` layers of one chain.
-    """
-
-    def __init__(self, net: Network, batch: int, n: int, *, grad_method: str = "auto") -> None:
-        layout = _layout(net)
-        if layout is None or net.depth == 0:
-            raise ValueError(
-                "net: the fast path needs a chain of single-filter same-shape convolutions "
-                f"(got {net!r:.120})"
-            )
-        if grad_method not in ("auto", "window", "outer", "shift", "gather"):
-            raise ValueError(
-                f"grad_method: must be auto, outer, shift or gather (got {grad_method!r})"
-            )
-        conv = _convs(net)[0]
-        _, h, w = net.in_shape
-        L, d, k2, B = net.depth, h * w, conv.kernel * conv.kernel, batch
-        r, c, wi = conv_entries(conv, net.in_shape)
-        self.layout, self.shape = layout, (h, w)
-        self.depth, self.batch, self.d, self.k2, self.n = L, B, d, k2, n
-        self.pos = (r * d + c).astype(np.intp)
-        self.widx = wi.astype(np.intp)
-        self.rows, self.cols = r.astype(np.intp), c.astype(np.intp)
-        e = r.size
-        self.select = np.zeros((e, k2))
-        self.select[np.arange(e), wi] = 1.0
-        shifts = _shift_table(r, c, wi, (h, w), k2)
-        if grad_method == "auto":  # the single chain's rule, on L·B layers
-            grad_method = "shift" if shifts is not None and L * B * e * n > 20_000 else "gather"
-        if grad_method in ("shift", "window") and shifts is None:
-            raise ValueError("grad_method: 'shift' needs a stride-1 'same' convolution")
-        self.grad_method = grad_method
-        LB = L * B
-        self.mats = np.zeros((L, B, d, d))
-        self._mflat = self.mats.reshape(LB, d * d)
-        self.acts = np.zeros((L + 1, B, d, n))
-        self.grads = np.zeros((L, B, d, n))
-        self.gw = np.zeros((L, B, k2))
-        self._gw2 = self.gw.reshape(LB, k2)
-        self._tmp = np.zeros((B, d, n))
-        self._g2 = self.grads.reshape(LB, d, n)
-        self._a2 = self.acts[:L].reshape(LB, d, n)
-        if grad_method == "window":
-            pad = int(np.abs(shifts).max())
-            side = 2 * pad + 1
-            self._apad = np.zeros((LB, h + 2 * pad, w + 2 * pad, n))
-            self._inner = self._apad[:, pad : pad + h, pad : pad + w, :]
-            self._a4 = self.acts[:L].reshape(LB, h, w, n)
-            # windows[l, a, b] = the layer input shifted by (a − pad, b − pad)
-            self._windows = np.lib.stride_tricks.sliding_window_view(
-                self._apad, (h, w), axis=(1, 2)
-            ).transpose(0, 1, 2, 4, 5, 3)
-            self._wbuf = np.zeros((LB, side, side, h, w, n))
-            self._wflat = self._wbuf.reshape(LB, side * side, d * n)
-            self._gflat = self.grads.reshape(LB, d * n)
-            self._gwin = np.zeros((LB, side * side))
-            self._order = ((shifts[:, 0] + pad) * side + shifts[:, 1] + pad).astype(np.intp)
-        elif grad_method == "outer":
-            self._gm = np.zeros((LB, d, d))
-            self._gmflat = self._gm.reshape(LB, d * d)
-            self._aT = self._a2.transpose(0, 2, 1)
-            self._pe = np.zeros((LB, e))
-        elif grad_method == "gather":
-            self._ge = np.zeros((LB, e, n))
-            self._ae = np.zeros((LB, e, n))
-            self._pe = np.zeros((LB, e))
-        else:
-            pad = int(np.abs(shifts).max())
-            self._apad = np.zeros((LB, h + 2 * pad, w + 2 * pad, n))
-            self._inner = self._apad[:, pad : pad + h, pad : pad + w, :]
-            self._shifted = [
-                self._apad[:, pad + di : pad + di + h, pad + dj : pad + dj + w, :]
-                for di, dj in shifts
-            ]
-            self._g4 = self.grads.reshape(LB, h, w, n)
-            self._a4 = self.acts[:L].reshape(LB, h, w, n)
-            self._gwt = np.zeros((k2, LB))
-        self._diagonals = self._diagonal_views(shifts) if shifts is not None else None
-        self._program()
-
-    def _diagonal_views(self, shifts: np.ndarray) -> list[np.ndarray]:
-        """For a stride-1 'same' conv, weight ``k`` sits at ``M[(i, j), (i+δi, j+δj)]`` for
-        the in-bounds pixels: one strided ``(L·B, h−|δi|, w−|δj|)`` view of the matrices
-        per weight, so the scatter is ``k²`` broadcast copies without index arrays."""
-        h, w = self.shape
-        d, item = self.d, self.mats.itemsize
-        flat = self.mats.reshape(-1)
-        views = []
-        for di, dj in shifts:
-            i0, j0 = max(0, -int(di)), max(0, -int(dj))
-            start = i0 * (w * d + w) + j0 * (d + 1) + int(di) * w + int(dj)
-            views.append(
-                np.lib.stride_tricks.as_strided(
-                    flat[start:],
-                    shape=(self.depth * self.batch, h - abs(int(di)), w - abs(int(dj))),
-                    strides=(d * d * item, (w * d + w) * item, (d + 1) * item),
-                    writeable=True,
-                )
-            )
-        return views
-
-    def _program(self) -> None:
-        mm, add = np.matmul, np.add
-        m, mt = list(self.mats), [x.transpose(0, 2, 1) for x in self.mats]
-        a, g, tmp = list(self.acts), list(self.grads), self._tmp
-        fwd: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
-        bwd: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
-        for kind, first, length in self.layout:
-            last = first + length - 1
-            if kind == "conv":
-                fwd.append((mm, m[first], a[first], a[first + 1]))
-            else:
-                for i in range(first, last):
-                    fwd.append((mm, m[i], a[i], a[i + 1]))
-                fwd.append((mm, m[last], a[last], tmp))
-                fwd.append((add, tmp, a[first], a[last + 1]))
-        for kind, first, length in reversed(self.layout):
-            last = first + length - 1
-            if kind == "conv":
-                if first > 0:
-                    bwd.append((mm, mt[first], g[first], g[first - 1]))
-            else:
-                for i in range(last, first, -1):
-                    bwd.append((mm, mt[i], g[i], g[i - 1]))
-                if first > 0:
-                    bwd.append((mm, mt[first], g[first], tmp))
-                    bwd.append((add, tmp, g[last], g[first - 1]))
-        self._fwd, self._bwd = fwd, bwd
-
-    def set_weights(self, weight: np.ndarray) -> None:
-        """Write the ``(L, B, k²)`` weights into the layer matrices (one scatter)."""
-        w2 = weight.reshape(-1, self.k2)
-        if self._diagonals is None:
-            self._mflat[:, self.pos] = w2[:, self.widx]
-            return
-        for k, view in enumerate(self._diagonals):
-            np.copyto(view, w2[:, k, None, None])
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Outputs ``(B, d, n)`` for inputs ``(B, d, n)`` (a view of a buffer)."""
-        np.copyto(self.acts[0], x)
-        for f, a, b, out in self._fwd:
-            f(a, b, out=out)
-        return self.acts[-1]
-
-    def backward_from_buffer(self) -> np.ndarray:
-        """``(L, B, k²)`` weight gradients for the output gradient already in ``grads[-1]``."""
-        for f, a, b, out in self._bwd:
-            f(a, b, out=out)
-        if self.grad_method == "window":
-            np.copyto(self._inner, self._a4)
-            np.copyto(self._wbuf, self._windows)
-            np.einsum("lkx,lx->lk", self._wflat, self._gflat, out=self._gwin)
-            np.take(self._gwin, self._order, axis=1, out=self._gw2)
-            return self.gw
-        if self.grad_method == "outer":
-            np.matmul(self._g2, self._aT, out=self._gm)
-            np.take(self._gmflat, self.pos, axis=1, out=self._pe)
-            np.dot(self._pe, self.select, out=self._gw2)
-            return self.gw
-        if self.grad_method == "gather":
-            np.take(self._g2, self.rows, axis=1, out=self._ge)
-            np.take(self._a2, self.cols, axis=1, out=self._ae)
-            np.einsum("len,len->le", self._ge, self._ae, out=self._pe)
-            np.dot(self._pe, self.select, out=self._gw2)
-            return self.gw
-        np.copyto(self._inner, self._a4)
-        ein, g4, gwt = np.einsum, self._g4, self._gwt
-        for k, view in enumerate(self._shifted):
-            ein("lijn,lijn->l", g4, view, out=gwt[k])
-        np.copyto(self._gw2, gwt.T)
-        return self.gw
 
 
 class _ChainGroup:
@@ -263,7 +76,7 @@ class _ChainGroup:
         v: np.ndarray, grad_method: str,
     ) -> None:  # fmt: skip
         self.idx = idx
-        self.chain = BatchedNumpyChain(net, idx.size, x.shape[-1], grad_method=grad_method)
+        self.chain = NumpyChain(net, x.shape[-1], batch=idx.size, grad_method=grad_method)
         self.x, self.w, self.m, self.v = x, w, m, v
         self.t = np.zeros_like(w)
         self._resid = self.chain.grads[-1]
@@ -280,27 +93,9 @@ class _ChainGroup:
     def update(self, optimizer: str, lr: float, step: int) -> None:
         np.multiply(self._resid, self._scale, out=self._resid)
         g = self.chain.backward_from_buffer()
-        w, t = self.w, self.t
-        if optimizer == "sgd":
-            np.multiply(g, -lr, out=t)
-            w += t
-            return
-        b1, b2 = BETAS
-        m, v = self.m, self.v
-        np.subtract(g, m, out=t)  # torch's lerp: m + (1 − β₁)(g − m)
-        t *= 1 - b1
-        m += t
-        v *= b2
-        np.multiply(g, g, out=t)
-        t *= 1 - b2
-        v += t
-        step_size = lr / (1 - b1**step)
-        np.sqrt(v, out=t)
-        t /= (1 - b2**step) ** 0.5
-        t += EPS
-        np.divide(m, t, out=t)
-        t *= -step_size
-        w += t
+        optimizer_step(
+            optimizer, g, self.w, self.m, self.v, self.t, lr=lr, step=step, betas=BETAS, eps=EPS
+        )
 
 
 def _member_images(x: Any, batch: int, d: int) -> np.ndarray:
@@ -334,12 +129,8 @@ def train_chain_ensemble(
     ``callback(step, losses)`` every 100 steps with the ``(B,)`` current (or final) losses.
     Returns the final losses, steps taken and ``(L, k²)`` trained weights per member.
     """
-    _check_optimizer(optimizer)
-    if _layout(net) is None or net.depth == 0:
-        raise ValueError(
-            "net: the fast path needs a chain of single-filter same-shape convolutions "
-            f"(got {net!r:.120})"
-        )
+    check_optimizer(optimizer)
+    _check_chain(net)
     k2 = _convs(net)[0].kernel ** 2
     w0 = np.asarray(weights, dtype=np.float64)
     if w0.ndim == 2 and w0.shape[1] == net.depth * k2:
@@ -434,7 +225,7 @@ def train_conv_ensemble(
     """
     import torch
 
-    _check_optimizer(optimizer)
+    check_optimizer(optimizer)
     B = len(models)
     if B == 0 or len(xs) != B:
         raise ValueError(f"xs: expected one image tensor per model ({B}) (got {len(xs)})")

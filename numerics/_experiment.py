@@ -24,19 +24,6 @@ from symconv import ArgumentError
 
 from ._store import RowStore, RunInterrupted, check_out_folder
 
-__all__ = [
-    "EXPERIMENT_MODULES",
-    "Experiment",
-    "ExperimentError",
-    "RunConfig",
-    "get_experiment",
-    "list_experiments",
-    "parse_seeds",
-    "print_result",
-    "readings_of",
-    "run_experiment",
-]
-
 
 class ExperimentError(ArgumentError):
     """A bad experiment argument; the message names the argument and its value."""
@@ -91,14 +78,6 @@ ROW_FORMAT = 2
 #: At most this many seeds in one ensemble run (each seed is a full training).
 MAX_SEEDS = 64
 
-#: Images an experiment takes from ``--images`` (checked before any training).
-IMAGES_NEEDED: dict[str, int] = {
-    "downsampling": 2,
-    "nonlinear": 10,
-    "early-stopping": 2,
-    "initialization": 1,
-}
-
 Row = dict[str, Any]
 
 
@@ -106,7 +85,9 @@ Row = dict[str, Any]
 class Experiment:
     name: str
     summary: str
-    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[[], Row]]]]
+    #: ``(key, thunk)`` per row; the thunk takes no argument, or with ``ensembles`` the
+    #: previous row of that key (``None`` when there is none)
+    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[..., Row]]]]
     figures: Callable[[RunConfig, list[Row]], list[Path]] | None = None
     notes: str = ""  # the paper's setup and our choices where it is silent (for the report)
     ensembles: bool = False  # rows run over cfg.seeds; thunks take the previous row
@@ -115,6 +96,8 @@ class Experiment:
     readings: Callable[[], list[tuple[str, str, bool]]] | None = None
     #: the experiment's verdict from its rows: ``{"verdict": ..., "rule": ..., ...}``
     verdict: Callable[[RunConfig, list[Row]], dict[str, Any]] | None = None
+    #: images the experiment takes from ``--images`` (checked before any training)
+    images_needed: int = 0
 
 
 #: Experiment name -> module defining ``EXPERIMENTS: list[Experiment]`` (imported lazily).
@@ -246,7 +229,7 @@ def run_experiment(
     if images is not None:
         from ._data import check_images
 
-        check_images(images, need=IMAGES_NEEDED.get(name, 0))
+        check_images(images, need=exp.images_needed)
     if out is not None:
         out = check_out_folder(out, "--out")  # before any work: '' or a file is refused
     log = log if log is not None else sys.stderr
@@ -307,7 +290,7 @@ def _run(exp: Experiment, cfg: RunConfig, store: RowStore | None) -> dict[str, A
     try:
         for key, thunk in exp.rows(cfg):
             if exp.ensembles:  # reuses the finished seeds of the previous row, trains the rest
-                row = {"key": key, **thunk(done.get(key))}  # type: ignore[call-arg]
+                row = {"key": key, **thunk(done.get(key))}
             elif key in done:
                 row = done[key]
             else:

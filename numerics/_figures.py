@@ -5,6 +5,7 @@ top eigenvectors as images. Arrays come from the ``.npz`` file a row saved in ``
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 __all__ = ["grid_figure", "load_arrays", "save_arrays", "spectrum_figure"]
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,7 +28,7 @@ def save_arrays(out: Path | None, name: str, key: str, **arrays: Any) -> str | N
         return None
     out.mkdir(parents=True, exist_ok=True)
     fname = f"{name}-{key}.npz"
-    clean = {}
+    clean: dict[str, Any] = {}
     for k, v in arrays.items():
         if hasattr(v, "detach"):
             v = v.detach().to("cpu").float().numpy()

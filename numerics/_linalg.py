@@ -6,12 +6,19 @@ through it: column ``j`` of ``M`` is ``f(e_j)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["end_to_end_matrix", "span_residual", "spectrum"]
 
 
-def end_to_end_matrix(model, in_shape: tuple[int, int, int], device: str = "cpu") -> np.ndarray:  # type: ignore[no-untyped-def]
+def end_to_end_matrix(
+    model: torch.nn.Module, in_shape: tuple[int, int, int], device: str = "cpu"
+) -> np.ndarray:
     """``M`` with ``M @ vec(x) = vec(model(x))`` (float64), for a linear ``model``."""
     import copy
 

@@ -28,9 +28,16 @@ memorization gives ``nearest ≈ 0``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+#: A map on batches of images: a torch module, or any function of a tensor.
+Map = Callable[["torch.Tensor"], "torch.Tensor"]
 
 __all__ = [
     "ITERATE",
@@ -88,7 +95,9 @@ def output_metrics(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> dict[s
     }
 
 
-def iterate_map(model, inputs, steps: int = ITERATE):  # type: ignore[no-untyped-def]
+def iterate_map(
+    model: Map, inputs: torch.Tensor, steps: int = ITERATE
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(f^steps(z), f^{steps-1}(z))`` for a batch ``z`` (no gradients)."""
     import torch
 
@@ -102,8 +111,14 @@ def iterate_map(model, inputs, steps: int = ITERATE):  # type: ignore[no-untyped
 
 
 def memorization_metrics(
-    model, inputs, train, *, steps: int = ITERATE, tol: float = LAND_TOL, targets=None
-) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    model: Map,
+    inputs: torch.Tensor,
+    train: torch.Tensor,
+    *,
+    steps: int = ITERATE,
+    tol: float = LAND_TOL,
+    targets: torch.Tensor | None = None,
+) -> dict[str, Any]:
     """:func:`output_metrics` of ``f(inputs)`` plus the iterated map's fixed points.
 
     ``targets`` (default ``train``) are the images outputs are compared with; early stopping
@@ -127,7 +142,9 @@ def memorization_metrics(
     return res
 
 
-def jacobian_spectrum(model, x, *, top: int | None = None) -> list[float]:  # type: ignore[no-untyped-def]
+def jacobian_spectrum(
+    model: torch.nn.Module, x: torch.Tensor, *, top: int | None = None
+) -> list[float]:
     """Eigenvalue magnitudes (descending) of the Jacobian of ``model`` at one image ``x``.
 
     For a bias-free leaky-ReLU net ``f`` is positively homogeneous, so ``J(x) x = f(x)``: a
@@ -141,7 +158,7 @@ def jacobian_spectrum(model, x, *, top: int | None = None) -> list[float]:  # ty
     x = x.detach().to(next(model.parameters()).device)
     shape = x.shape
 
-    def f(v):  # type: ignore[no-untyped-def]
+    def f(v: torch.Tensor) -> torch.Tensor:
         return model(v.reshape(1, *shape)).reshape(-1)
 
     jac = torch.autograd.functional.jacobian(f, x.reshape(-1), vectorize=True)

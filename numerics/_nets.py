@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symconv import Conv2d, Network, Residual, Upsample
+from symconv import Conv2d, Layer, Network, Residual, Upsample
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["INITS", "build_model", "init_parameters", "single_thread", "weights_of"]
 
@@ -29,12 +33,6 @@ INITS = (
 )
 
 
-def _torch():  # type: ignore[no-untyped-def]
-    import torch
-
-    return torch
-
-
 def build_model(
     net: Network,
     *,
@@ -42,24 +40,25 @@ def build_model(
     nonlinearity: str | None = None,
     negative_slope: float = 0.01,
     seed: int = 0,
-    dtype=None,  # type: ignore[no-untyped-def]
+    dtype: torch.dtype | None = None,
     device: str = "cpu",
-):  # type: ignore[no-untyped-def]
+) -> torch.nn.Module:
     """A torch module computing ``net`` (no biases); ``nonlinearity='leaky_relu'`` adds a
     leaky ReLU after every convolution (Section 5's nonlinear networks)."""
-    torch = _torch()
+    import torch
+
     nn = torch.nn
 
-    class Skip(nn.Module):
-        def __init__(self, body: nn.Module) -> None:
+    class Skip(torch.nn.Module):
+        def __init__(self, body: torch.nn.Module) -> None:
             super().__init__()
             self.body = body
 
-        def forward(self, x):  # type: ignore[no-untyped-def]
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x + self.body(x)
 
-    def make(layers: tuple) -> nn.Sequential:  # type: ignore[type-arg]
-        mods: list[nn.Module] = []
+    def make(layers: tuple[Layer, ...]) -> torch.nn.Sequential:
+        mods: list[torch.nn.Module] = []
         for layer in layers:
             if isinstance(layer, Conv2d):
                 mods.append(
@@ -89,9 +88,10 @@ def build_model(
     return model.to(device=device, dtype=dtype or torch.float32)
 
 
-def init_parameters(model, init: str, *, seed: int = 0) -> None:  # type: ignore[no-untyped-def]
+def init_parameters(model: torch.nn.Module, init: str, *, seed: int = 0) -> None:
     """Set every conv weight by ``init`` (see :data:`INITS`), reproducibly from ``seed``."""
-    torch = _torch()
+    import torch
+
     nn = torch.nn
     gen = torch.Generator().manual_seed(seed)
     kind, _, arg = init.partition(":")
@@ -119,9 +119,10 @@ def init_parameters(model, init: str, *, seed: int = 0) -> None:  # type: ignore
                 raise ValueError(f"init: unknown, expected one of {INITS} (got {init!r})")
 
 
-def weights_of(model) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+def weights_of(model: torch.nn.Module) -> list[np.ndarray]:
     """Conv weights in symconv order (float64 numpy), for :func:`symconv.network_matrix`."""
-    torch = _torch()
+    import torch
+
     return [
         m.weight.detach().to("cpu", torch.float64).numpy()
         for m in model.modules()
@@ -139,7 +140,8 @@ def single_thread(when: bool = True) -> Iterator[None]:
     if not when:
         yield
         return
-    torch = _torch()
+    import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

@@ -37,7 +37,7 @@ from symconv import ArgumentError, write_atomic
 try:  # POSIX; elsewhere runs are not locked (documented in the README)
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module is absent: runs are not locked
 
 __all__ = [
     "FILE_FORMAT",

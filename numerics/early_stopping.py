@@ -1,5 +1,23 @@
 """Section 6, Figure 7: memorization appears early in training.
 
+Network D1 (:mod:`numerics.downsampling`), linear and with leaky ReLUs, stopped after 100
+and 1000 iterations; :data:`NOTES` gives the setup and what is compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
+from ._experiment import RunConfig
+from .downsampling import d1_network
+
+__all__ = ["EXPERIMENTS", "NOTES", "checkpoints"]
+
+NOTES = """\
+Section 6, Figure 7: memorization appears early in training.
+
 The paper trains network D1 (:mod:`numerics.downsampling`), linear and with a leaky ReLU
 after every convolution, on two CIFAR-10 images and shows outputs after 100 and 1000
 iterations: arbitrary inputs map to the *current* representation of the training images.
@@ -8,19 +26,7 @@ We train the same nets (same seed, so the shorter run is a prefix of the longer 
 inputs with the current reconstructions ``f_t(x_i)`` rather than with ``x_i``
 (:mod:`numerics._metrics`; ``train_reconstruction`` says how far ``f_t(x_i)`` still is from
 ``x_i``). Linear rows also give the exact spectrum: memorization means two eigenvalues near
-1 whose eigenvectors lie in the span of the training images.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import Any
-
-from ._experiment import Experiment, RunConfig
-from .downsampling import autoencoder_row, d1_network, io_figure, scale
-
-__all__ = ["EXPERIMENTS", "checkpoints"]
+1 whose eigenvectors lie in the span of the training images."""
 
 
 def checkpoints(cfg: RunConfig) -> tuple[int, int]:
@@ -56,23 +62,19 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
             yield key, run
 
 
-def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
-    paths = []
-    for row in rows:
-        kind, its = row["key"].split("-")
-        title = f"Fig. 7: D1 {kind}, stopped after {its} iterations"
-        p = io_figure(cfg, "early-stopping", row, title, iterated=True)
-        if p is not None:
-            paths.append(p)
-    return paths
+def _title(row: dict[str, Any]) -> str:
+    kind, its = row["key"].split("-")
+    return f"Fig. 7: D1 {kind}, stopped after {its} iterations"
 
 
 EXPERIMENTS = [
-    Experiment(
-        name="early-stopping",
-        summary="Figure 7: D1 linear/nonlinear memorizes after 100 and 1000 iterations",
-        rows=_rows,
-        figures=_figures,
-        notes=(__doc__ or "").strip(),
+    autoencoder_experiment(
+        "early-stopping",
+        "Figure 7: D1 linear/nonlinear memorizes after 100 and 1000 iterations",
+        _rows,
+        notes=NOTES,
+        title=_title,
+        iterated=True,
+        images_needed=2,
     )
 ]

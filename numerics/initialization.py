@@ -1,5 +1,36 @@
 """Section 6, Figure 8: popular initializations and how cleanly nonlinear nets memorize.
 
+Network D2 with leaky ReLUs under Xavier and Kaiming initializations, and the named readings
+of what the paper leaves open (:data:`READINGS`); :data:`NOTES` gives the setup and why no
+reading reproduces the paper's output norms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
+from ._experiment import ExperimentError, RunConfig
+from .downsampling import d2_network
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "DEFAULT_READING",
+    "EXPERIMENTS",
+    "NOTES",
+    "PAPER_OUTPUT_NORMS",
+    "READINGS",
+    "Reading",
+    "init_output_norms",
+]
+
+NOTES = """\
+Section 6, Figure 8: popular initializations and how cleanly nonlinear nets memorize.
+
 The paper takes network D2 (:mod:`numerics.downsampling`) with a leaky ReLU after every
 convolution, initializes it with Xavier uniform / Xavier normal / Kaiming uniform / Kaiming
 normal, trains it on one image, and reports the ℓ2 norm of the output for the training
@@ -20,27 +51,7 @@ paper's norms (``python benchmarks/fig8_readings.py``, docs/results/fig8-reading
 net has no biases and leaky ReLU is positively homogeneous, so the Kaiming/Xavier norm ratio
 is the product of the layers' init scale ratios, ``√((fan_in + fan_out)/fan_in)``, ≥ √2 for
 each of the 31 square 3×3 layers: ≥ 4.6e4 for every filter count and input (ours: 1.1e5 to
-2.2e5), against the paper's 9.67/0.0087 = 1.1e3, the ratio of about 14 such layers.
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-from ._experiment import Experiment, ExperimentError, RunConfig
-from .downsampling import autoencoder_row, d2_network, io_figure, scale
-
-__all__ = [
-    "DEFAULT_READING",
-    "EXPERIMENTS",
-    "PAPER_OUTPUT_NORMS",
-    "READINGS",
-    "Reading",
-    "init_output_norms",
-]
+2.2e5), against the paper's 9.67/0.0087 = 1.1e3, the ratio of about 14 such layers."""
 
 #: CIFAR-10's per-channel mean and standard deviation (the usual normalization constants).
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -56,7 +67,7 @@ class Reading:
     depth: int = 29
     input: str = "unit"  # "unit" [0, 1], "255" [0, 255], "cifar" (x − mean)/std
 
-    def transform(self, x):  # type: ignore[no-untyped-def]
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
         """The training images ``(n, 3, s, s)`` in [0, 1] as this reading feeds them."""
         if self.input == "unit":
             return x
@@ -177,26 +188,21 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
         yield init.replace("_", "-"), run
 
 
-def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
-    paths = []
-    for row in rows:
-        title = (
-            f"Fig. 8: D2 + leaky ReLU, {row['init']}: output norm before training "
-            f"{row['init_output_norm']:.3g} (paper {row['paper_output_norm']})"
-        )
-        p = io_figure(cfg, "initialization", row, title)
-        if p is not None:
-            paths.append(p)
-    return paths
+def _title(row: dict[str, Any]) -> str:
+    return (
+        f"Fig. 8: D2 + leaky ReLU, {row['init']}: output norm before training "
+        f"{row['init_output_norm']:.3g} (paper {row['paper_output_norm']})"
+    )
 
 
 EXPERIMENTS = [
-    Experiment(
-        name="initialization",
-        summary="Figure 8: D2 + leaky ReLU under Xavier/Kaiming initializations",
-        rows=_rows,
-        figures=_figures,
-        notes=(__doc__ or "").strip(),
+    autoencoder_experiment(
+        "initialization",
+        "Figure 8: D2 + leaky ReLU under Xavier/Kaiming initializations",
+        _rows,
+        notes=NOTES,
+        title=_title,
         readings=readings,
+        images_needed=1,
     )
 ]

@@ -1,5 +1,29 @@
 """Section 5, Figures 4-6: strong memorization in nonlinear convolutional autoencoders.
 
+Tiny leaky-ReLU nets (Figures 4-5) and network D1 with and without leaky ReLUs (Figure 6);
+:data:`NOTES` gives the setup and our choices where the paper is silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from symconv import Conv2d, Network, Residual
+
+from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
+from ._experiment import RunConfig
+from .downsampling import d1_network
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["EXPERIMENTS", "NOTES", "fig4_network", "fig5_network", "white_square"]
+
+NOTES = """\
+Section 5, Figures 4-6: strong memorization in nonlinear convolutional autoencoders.
+
 * **Figure 4** (row ``fig4``): 29 layers, one 3×3 filter each, padding 1, stride 1, a leaky
   ReLU after every layer, every parameter 0.1, one 4×4 training image: "a white square in the
   upper left hand corner". The paper does not give the square's side; we use 2 (a quarter of
@@ -17,21 +41,7 @@ squared error until the loss is below 10⁻⁶ or the iteration budget is spent 
 rows). "Visual inspection" is replaced by :mod:`numerics._metrics`: distance of outputs to
 the nearest training image vs to their span, the fraction landing within 10 % of one
 training image, and whether iterating the map ends on a training image. The spectrum of a
-nonlinear row is that of the Jacobian at training image 0 (``spectrum_kind``).
-"""
-
-from __future__ import annotations
-
-from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import Any
-
-from symconv import Conv2d, Network, Residual
-
-from ._experiment import Experiment, RunConfig
-from .downsampling import autoencoder_row, d1_network, io_figure, scale
-
-__all__ = ["EXPERIMENTS", "fig4_network", "fig5_network", "white_square"]
+nonlinear row is that of the Jacobian at training image 0 (``spectrum_kind``)."""
 
 
 def fig4_network(size: int = 4, depth: int = 29) -> Network:
@@ -45,7 +55,7 @@ def fig5_network(size: int = 2) -> Network:
     return Network((1, size, size), (Residual((c, c)), Residual((c, c)), c))
 
 
-def white_square(size: int = 4, side: int = 2):  # type: ignore[no-untyped-def]
+def white_square(size: int = 4, side: int = 2) -> torch.Tensor:
     """One 1×size×size image, white ``side × side`` square in the upper-left corner."""
     import torch
 
@@ -58,46 +68,27 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
     from ._data import load_images, orthogonal_squares
 
     sc = scale(cfg)
-    name = "nonlinear"
-    small_iters = sc.small_iterations
-    n_test = 2 * sc.test_count if cfg.quick else 256
+    # Figures 4-5: the tiny leaky-ReLU nets, probed with Gaussian images and squares only
+    tiny = partial(
+        autoencoder_row, cfg, name="nonlinear", nonlinearity="leaky_relu",
+        iterations=sc.small_iterations, test_count=2 * sc.test_count if cfg.quick else 256,
+        held_out=False,
+    )  # fmt: skip
 
     def fig4() -> dict[str, Any]:
-        return autoencoder_row(
-            cfg,
-            name=name,
-            key="fig4",
-            net=fig4_network(4, 29),
-            train_x=white_square(4, 2),
-            init="constant:0.1",
-            nonlinearity="leaky_relu",
-            iterations=small_iters,
-            lr=1e-3,
-            test_count=n_test,
-            held_out=False,
-        )
+        net, x = fig4_network(4, 29), white_square(4, 2)
+        return tiny(key="fig4", net=net, train_x=x, init="constant:0.1", lr=1e-3)
 
     def fig5() -> dict[str, Any]:
-        return autoencoder_row(
-            cfg,
-            name=name,
-            key="fig5",
-            net=fig5_network(2),
-            train_x=orthogonal_squares(2),
-            init="xavier_uniform",
-            nonlinearity="leaky_relu",
-            iterations=small_iters,
-            lr=1e-2,
-            test_count=n_test,
-            held_out=False,
-        )
+        net, x = fig5_network(2), orthogonal_squares(2)
+        return tiny(key="fig5", net=net, train_x=x, init="xavier_uniform", lr=1e-2)
 
     def fig6(nonlinearity: str | None) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             x = load_images(10, size=sc.size, source=cfg.images)
             return autoencoder_row(
                 cfg,
-                name=name,
+                name="nonlinear",
                 key="fig6-" + ("nonlinear" if nonlinearity else "linear"),
                 net=d1_network(sc.size, sc.d1_filters),
                 train_x=x,
@@ -125,21 +116,14 @@ _TITLES = {
 }
 
 
-def _figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
-    paths = []
-    for row in rows:
-        p = io_figure(cfg, "nonlinear", row, _TITLES.get(row["key"], row["key"]), iterated=True)
-        if p is not None:
-            paths.append(p)
-    return paths
-
-
 EXPERIMENTS = [
-    Experiment(
-        name="nonlinear",
-        summary="Figures 4-6: leaky-ReLU nets output individual training images",
-        rows=_rows,
-        figures=_figures,
-        notes=(__doc__ or "").strip(),
+    autoencoder_experiment(
+        "nonlinear",
+        "Figures 4-6: leaky-ReLU nets output individual training images",
+        _rows,
+        notes=NOTES,
+        title=_TITLES,
+        iterated=True,
+        images_needed=10,
     )
 ]

@@ -110,6 +110,18 @@ class _ExpSection:
     verdict_note: str = ""
 
 
+@dataclass(frozen=True)
+class _Report:
+    """What both renderings of the report (HTML and Markdown) show."""
+
+    claims: list[_Claim]
+    check_rows: list[dict[str, Any]]
+    audit: tuple[list[str], list[list[str]]] | None
+    sections: list[_ExpSection]
+    setup: list[str]
+    quick: bool
+
+
 def _check_verdict(status: str) -> str:
     return {"pass": "agrees", "fail": "differs"}.get(status, "inconclusive")
 
@@ -321,7 +333,7 @@ def _setup_lines(quick: bool, device: str, seed: int, seconds: float | None) -> 
     try:
         import torch
 
-        torch_v = torch.__version__
+        torch_v = str(torch.__version__)
     except ImportError:
         torch_v = "not installed"
     mode = "quick (small images, capped iterations)" if quick else "full (the paper's sizes)"
@@ -435,11 +447,9 @@ def write_report(
     setup = _setup_lines(quick, device, seed, total)
     index = out / "index.html"
     # no Sphinx role (:mod:`x`) reaches a reader, whichever docstring or detail it came from
-    html_text = _render_html(claims, check_rows, audit, sections, setup, quick)
-    write_atomic(index, strip_roles(html_text))
-    write_atomic(
-        out / "report.md", strip_roles(_render_md(claims, check_rows, audit, sections, setup))
-    )
+    report = _Report(claims, check_rows, audit, sections, setup, quick)
+    write_atomic(index, strip_roles(_render_html(report)))
+    write_atomic(out / "report.md", strip_roles(_render_md(report)))
     return index
 
 
@@ -452,14 +462,7 @@ def _counts(claims: list[_Claim]) -> str:
     return ", ".join(parts)
 
 
-def _render_html(
-    claims: list[_Claim],
-    check_rows: list[dict[str, Any]],
-    audit: tuple[list[str], list[list[str]]] | None,
-    sections: list[_ExpSection],
-    setup: list[str],
-    quick: bool,
-) -> str:
+def _render_html(rep: _Report) -> str:
     p: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -471,9 +474,9 @@ def _render_html(
         '<p class="small">A. Radhakrishnan, M. Belkin, C. Uhler (arXiv:1810.10333). '
         "Written by <code>verify report</code>.</p>",
         '<h2 id="summary">Summary</h2>',
-        f"<p>{_h(len(claims))} claims: {_h(_counts(claims))}. A check that passes agrees; "
+        f"<p>{_h(len(rep.claims))} claims: {_h(_counts(rep.claims))}. A check that passes agrees; "
         "an experiment agrees or differs only when it says so over its seeds and readings"
-        + ("; in quick mode every experiment is inconclusive" if quick else "")
+        + ("; in quick mode every experiment is inconclusive" if rep.quick else "")
         + ".</p>",
     ]
     body = [
@@ -485,7 +488,7 @@ def _render_html(
             + (f'<br><span class="small">{_h(c.note)}</span>' if c.note else ""),
             _h(c.evidence),
         ]
-        for c in claims
+        for c in rep.claims
     ]
     p.append(
         _html_table(
@@ -493,7 +496,7 @@ def _render_html(
         )
     )
     p += ['<h2 id="setup">Setup</h2>', "<ul>"]
-    p += [f"<li>{_h(s)}</li>" for s in setup]
+    p += [f"<li>{_h(s)}</li>" for s in rep.setup]
     p += [
         "</ul>",
         "<p>Evidence levels: <b>proof</b> holds for every size and value the statement "
@@ -501,7 +504,7 @@ def _render_html(
         "exact arithmetic on the stated instances; <b>numeric</b> floating point within a "
         "stated tolerance. Experiments are numeric evidence about the paper's setups.</p>",
     ]
-    if check_rows:
+    if rep.check_rows:
         p.append('<h2 id="checks">Every check (<code>verify all</code>)</h2>')
         rows = [
             [
@@ -511,19 +514,19 @@ def _render_html(
                 f'<span class="num">{r["seconds"]:.3f}</span>',
                 _h(r["title"]),
             ]
-            for r in check_rows
+            for r in rep.check_rows
         ]
         p.append(_html_table(["id", "status", "evidence", "seconds", "claim"], rows, "checks"))
-    if audit is not None:
+    if rep.audit is not None:
         p += [
             '<h2 id="audit">Audit of Tables 1–2 (<code>verify audit</code>)</h2>',
             "<p>Every printed row, against the parameter count of its stated architecture "
             "(9·(2F + (L − 2)F²) weights) and against the heuristic bound ⌈s⁴/9⌉.</p>",
-            _html_table(audit[0], _esc_rows(audit[1]), "audit"),
+            _html_table(rep.audit[0], _esc_rows(rep.audit[1]), "audit"),
         ]
-    if check_rows:
+    if rep.check_rows:
         p.append('<h2 id="found">What the checks found</h2>')
-        for r in check_rows:
+        for r in rep.check_rows:
             p += [
                 f'<h3 id="check-{_h(r["id"])}"><code>{_h(r["id"])}</code>: {_h(r["title"])}</h3>',
                 f'<p class="small">{_h(r.get("reference", ""))} · evidence {_h(r["evidence"])} '
@@ -532,7 +535,7 @@ def _render_html(
                 f"<p><b>Found.</b> {_inline(r['detail'])}</p>",
             ]
     p.append('<h2 id="experiments">Experiments</h2>')
-    for sec in sections:
+    for sec in rep.sections:
         p += _section_html(sec)
     p.append("</body></html>")
     return "\n".join(p) + "\n"
@@ -581,31 +584,25 @@ def _section_html(sec: _ExpSection) -> list[str]:
     return p
 
 
-def _render_md(
-    claims: list[_Claim],
-    check_rows: list[dict[str, Any]],
-    audit: tuple[list[str], list[list[str]]] | None,
-    sections: list[_ExpSection],
-    setup: list[str],
-) -> str:
+def _render_md(rep: _Report) -> str:
     lines = [
         "# Memorization in Overparameterized Autoencoders: the claims, checked",
         "",
         "## Summary",
         "",
-        f"{len(claims)} claims: {_counts(claims)}.",
+        f"{len(rep.claims)} claims: {_counts(rep.claims)}.",
         "",
         *_md_table(
             ["paper claim", "where", "check or experiment", "verdict", "evidence"],
-            [[c.claim, c.reference, f"`{c.source}`", c.verdict, c.evidence] for c in claims],
+            [[c.claim, c.reference, f"`{c.source}`", c.verdict, c.evidence] for c in rep.claims],
         ),
         "",
         "## Setup",
         "",
-        *[f"- {s}" for s in setup],
+        *[f"- {s}" for s in rep.setup],
         "",
     ]
-    if check_rows:
+    if rep.check_rows:
         lines += [
             "## Every check (verify all)",
             "",
@@ -613,20 +610,20 @@ def _render_md(
                 ["id", "status", "evidence", "seconds", "claim"],
                 [
                     [f"`{r['id']}`", r["status"], r["evidence"], f"{r['seconds']:.3f}", r["title"]]
-                    for r in check_rows
+                    for r in rep.check_rows
                 ],
             ),
             "",
         ]
-    if audit is not None:
-        lines += ["## Audit of Tables 1–2 (verify audit)", "", *_md_table(*audit), ""]
-    if check_rows:
+    if rep.audit is not None:
+        lines += ["## Audit of Tables 1–2 (verify audit)", "", *_md_table(*rep.audit), ""]
+    if rep.check_rows:
         lines += ["## What the checks found", ""]
-        for r in check_rows:
+        for r in rep.check_rows:
             lines += [f"- `{r['id']}` ({r['status']}, {r['evidence']}): {r['detail']}"]
         lines.append("")
     lines += ["## Experiments", ""]
-    for sec in sections:
+    for sec in rep.sections:
         lines += [f"### {sec.name}", ""]
         if sec.failure:
             lines += [f"*{sec.summary}*" if sec.summary else "", "", f"**{sec.failure}**", ""]

@@ -1,5 +1,72 @@
 """Tables 1 and 2 of the paper: the spectra of trained deep linear conv autoencoders.
 
+The rows (:class:`RowSpec`), the named readings of what the paper leaves open
+(:data:`READINGS`), training and measuring each seed of a row, and the verdict rule
+(:data:`VERDICT_RULE`); :data:`NOTES` gives the paper's setup and our choices (the report
+prints it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symconv import (
+    TABLE1,
+    TABLE2,
+    Conv2d,
+    Network,
+    Residual,
+    conv_matrix,
+    conv_stack,
+    depth_for_params,
+    heuristic_depth,
+    network_matrix,
+)
+
+from ._experiment import Experiment, RunConfig
+from ._linalg import end_to_end_matrix, spectrum
+from ._nets import single_thread
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "EXPERIMENTS",
+    "NOTES",
+    "READINGS",
+    "VERDICT_RULE",
+    "Reading",
+    "RowSpec",
+    "combine",
+    "critical_constant",
+    "experiment_verdict",
+    "memorized",
+    "readings_for",
+    "row_verdict",
+    "run_ensemble",
+    "run_row",
+    "skip_network",
+    "table1_experiment",
+    "table1_init_experiment",
+    "table1_init_specs",
+    "table1_specs",
+    "table2_experiment",
+    "table2_specs",
+]
+
+NOTES = """\
+Tables 1 and 2 of the paper: the spectra of trained deep linear conv autoencoders.
+
 **The paper's setup (Section 3.2).** Linear convolutional autoencoders, kernel 3, padding 1,
 stride 1, no bias, trained on standard-normal images by gradient descent with learning rate
 0.1 until the loss is below 1e-6; Adam with learning rate 1e-4 when the depth exceeds 10;
@@ -68,62 +135,7 @@ symconv's product of layer matrices (``matrix_check``: the largest entry differe
 Table 2 trains with the fast matrix-chain form of the net (:mod:`numerics._fastlinear`),
 which computes the same function as the conv model: on a CPU the pure-numpy trainer
 (forward, loss, backward and torch's Adam/GD update in numpy; the same trajectory as torch
-on the conv model up to float64 round-off), on a GPU the torch module with the tree product.
-"""
-
-from __future__ import annotations
-
-import itertools
-import math
-import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from symconv import (
-    TABLE1,
-    TABLE2,
-    Conv2d,
-    Network,
-    Residual,
-    conv_matrix,
-    conv_stack,
-    depth_for_params,
-    heuristic_depth,
-    network_matrix,
-)
-
-from ._experiment import Experiment, RunConfig
-from ._linalg import end_to_end_matrix, spectrum
-from ._nets import single_thread
-
-__all__ = [
-    "EXPERIMENTS",
-    "READINGS",
-    "VERDICT_RULE",
-    "Reading",
-    "RowSpec",
-    "combine",
-    "critical_constant",
-    "experiment_verdict",
-    "memorized",
-    "readings_for",
-    "row_verdict",
-    "run_ensemble",
-    "run_row",
-    "skip_network",
-    "table1_experiment",
-    "table1_init_experiment",
-    "table1_init_specs",
-    "table1_specs",
-    "table2_experiment",
-    "table2_specs",
-]
+on the conv model up to float64 round-off), on a GPU the torch module with the tree product."""
 
 TARGET_LOSS = 1e-6
 GD_LR = 0.1
@@ -177,68 +189,58 @@ TABLE2_INIT_SCALES: dict[str, float] = {"cstar": 1.0, "cstar0.5": 0.5, "cstar0.3
 #: Initial weight of every layer of the starred (skip) rows, as a multiple of c*.
 SKIP_INIT = 0.7
 
-READINGS: tuple[Reading, ...] = (
-    Reading(
-        "depth2",
-        "depth",
-        "Table 1 '2 layers' = 2 conv layers (the text: Theorem 4's bound s - 1 = 2)",
-    ),
-    Reading(
-        "depth3",
-        "depth",
-        "Table 1 '2 layers' = 3 conv layers (the printed parameter counts 27, 2592, 149760)",
-    ),
-    Reading(
-        "torch-default",
-        "init1",
-        "PyTorch's default Conv2d init, kaiming_uniform(a=sqrt(5)):"
-        " uniform(+-1/sqrt(9 C_in)), about 0.58x gain1 past the first layer",
-    ),
-    Reading("gain1", "init1", "uniform(+-a), a = 1/sqrt(3F): each layer has gain about 1"),
-    Reading("gain0.5", "init1", "uniform(+-a), a = 0.5/sqrt(3F)"),
-    Reading(
-        "gain0.3",
-        "init1",
-        "uniform(+-a), a = 0.3/sqrt(3F): the smallest scale of this ladder at which "
-        "every row reaches the loss target in at least 80% of its seeds (measured)",
-    ),
-    Reading(
-        "gain0.2",
-        "init1",
-        "uniform(+-a), a = 0.2/sqrt(3F): too small, the 8-layer "
-        "nets stopped reaching the target within the cap (seen with seed 0)",
-    ),
-    Reading(
-        "cstar",
-        "init2",
-        "every weight the constant c* = 1/rho(T): each layer has "
-        "spectral radius 1 (the smallest constant that trains promptly)",
-    ),
-    Reading("cstar0.5", "init2", "every weight 0.5 c*: closer to zero, slower"),
-    Reading("cstar0.3", "init2", "every weight 0.3 c*: closer to zero still"),
-    Reading(
-        "random",
-        "init2",
-        "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
-    ),
-    Reading(
-        "identity-blocks",
-        "skip",
-        "starred rows: every run of 10 layers in an identity "
-        "skip block x + B(x) (the last block shorter), all weights 0.7 c*",
-    ),
-    Reading(
-        "plain-ends",
-        "skip",
-        "starred rows: a plain first and last conv layer around "
-        "identity skip blocks of 10, all weights 0.7 c*",
-    ),
-    Reading(
-        "plain-tail",
-        "skip",
-        "starred rows: identity skip blocks of 10, the leftover "
-        "L mod 10 layers (10 when L is a multiple of 10) plain, all weights 0.7 c*",
-    ),
+#: The readings per axis: name -> what it reads the paper as.
+_READING_TEXTS: dict[str, dict[str, str]] = {
+    "depth": {
+        "depth2": "Table 1 '2 layers' = 2 conv layers (the text: Theorem 4's bound s - 1 = 2)",
+        "depth3": (
+            "Table 1 '2 layers' = 3 conv layers (the printed parameter counts 27, 2592, 149760)"
+        ),
+    },
+    "init1": {
+        "torch-default": (
+            "PyTorch's default Conv2d init, kaiming_uniform(a=sqrt(5)):"
+            " uniform(+-1/sqrt(9 C_in)), about 0.58x gain1 past the first layer"
+        ),
+        "gain1": "uniform(+-a), a = 1/sqrt(3F): each layer has gain about 1",
+        "gain0.5": "uniform(+-a), a = 0.5/sqrt(3F)",
+        "gain0.3": (
+            "uniform(+-a), a = 0.3/sqrt(3F): the smallest scale of this ladder at which "
+            "every row reaches the loss target in at least 80% of its seeds (measured)"
+        ),
+        "gain0.2": (
+            "uniform(+-a), a = 0.2/sqrt(3F): too small, the 8-layer "
+            "nets stopped reaching the target within the cap (seen with seed 0)"
+        ),
+    },
+    "init2": {
+        "cstar": (
+            "every weight the constant c* = 1/rho(T): each layer has "
+            "spectral radius 1 (the smallest constant that trains promptly)"
+        ),
+        "cstar0.5": "every weight 0.5 c*: closer to zero, slower",
+        "cstar0.3": "every weight 0.3 c*: closer to zero still",
+        "random": "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
+    },
+    "skip": {
+        "identity-blocks": (
+            "starred rows: every run of 10 layers in an identity "
+            "skip block x + B(x) (the last block shorter), all weights 0.7 c*"
+        ),
+        "plain-ends": (
+            "starred rows: a plain first and last conv layer around "
+            "identity skip blocks of 10, all weights 0.7 c*"
+        ),
+        "plain-tail": (
+            "starred rows: identity skip blocks of 10, the leftover "
+            "L mod 10 layers (10 when L is a multiple of 10) plain, all weights 0.7 c*"
+        ),
+    },
+}
+READINGS: tuple[Reading, ...] = tuple(
+    Reading(name, axis, text)
+    for axis, texts in _READING_TEXTS.items()
+    for name, text in texts.items()
 )
 READING = {r.name: r for r in READINGS}
 
@@ -389,7 +391,7 @@ def table2_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     return out
 
 
-def _images(seed: int, n: int, size: int, table: int):  # type: ignore[no-untyped-def]
+def _images(seed: int, n: int, size: int, table: int) -> torch.Tensor:
     """Standard-normal training images, from a generator seeded by (seed, table, n, s)."""
     import torch
 
@@ -397,7 +399,9 @@ def _images(seed: int, n: int, size: int, table: int):  # type: ignore[no-untype
     return torch.randn(n, 1, size, size, generator=gen, dtype=torch.float64)
 
 
-def _train(model, x, *, depth: int, cap: int, progress: Any) -> tuple[float, int, str]:  # type: ignore[no-untyped-def]
+def _train(
+    model: torch.nn.Module, x: torch.Tensor, *, depth: int, cap: int, progress: Any
+) -> tuple[float, int, str]:
     """GD (lr 0.1), or Adam (lr 1e-4) above 10 layers, on the mean squared error until it is
     below 1e-6 or ``cap`` steps; returns (final loss, steps taken, optimizer name)."""
     import torch
@@ -494,9 +498,9 @@ def _optimizer(depth: int) -> tuple[str, float, str]:
     return "sgd", GD_LR, f"gd(lr={GD_LR:g})"
 
 
-def _train_members(  # type: ignore[no-untyped-def]
-    net: Network, models: list[Any], xs: list[Any], *, use_fast: bool, device: str,
-    depth: int, cap: int, progress: Any,
+def _train_members(
+    net: Network, models: list[torch.nn.Module], xs: list[torch.Tensor], *, use_fast: bool,
+    device: str, depth: int, cap: int, progress: Any,
 ) -> tuple[list[float], list[int], list[list[np.ndarray]]]:  # fmt: skip
     """Train the members of one row (one model and its images per seed), each by the same
     rule (GD lr 0.1 or Adam lr 1e-4 above 10 layers, until its own loss is below 1e-6 or
@@ -550,9 +554,10 @@ def _train_members(  # type: ignore[no-untyped-def]
     return losses, iterations, weights
 
 
-def _measure(  # type: ignore[no-untyped-def]
-    net: Network, model, x, n: int, size: int, device: str, loss: float
-) -> dict[str, Any]:
+def _measure(
+    net: Network, model: torch.nn.Module, x: torch.Tensor, n: int, size: int, device: str,
+    loss: float,
+) -> dict[str, Any]:  # fmt: skip
     """One trained member's spectrum (exact end-to-end matrix, checked against symconv)."""
     from ._nets import weights_of
 
@@ -718,21 +723,22 @@ def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[st
     filters = sorted({r["filters_printed"] for r in rows})
     depths = sorted({r["conv_layers"] for r in rows})
     if quick or not all(_settled(r) for r in rows):
-        why = "quick form" if quick else "some rows did not reach the loss target"
-        claims["third eigenvalue falls with depth"] = {"verdict": "inconclusive", "why": why}
-        claims["filters have minimal effect"] = {"verdict": "inconclusive", "why": why}
+        reason = "quick form" if quick else "some rows did not reach the loss target"
+        claims["third eigenvalue falls with depth"] = {"verdict": "inconclusive", "why": reason}
+        claims["filters have minimal effect"] = {"verdict": "inconclusive", "why": reason}
         return claims
     lam = {(r["filters_printed"], r["conv_layers"]): _median_eig(r, 3) for r in rows}
-    verdicts, why = [], []
+    verdicts: list[str] = []
+    why: list[str] = []
     for f in filters:
-        chain = [lam[(f, d)] for d in depths if lam.get((f, d)) is not None]
+        chain = [v for d in depths if (v := lam.get((f, d))) is not None]
         if len(chain) < 2:
             continue
-        falls = all(a > b for a, b in itertools.pairwise(chain))  # type: ignore[operator]
+        falls = all(a > b for a, b in itertools.pairwise(chain))
         verdicts.append(
-            "agrees" if falls else "differs" if chain[-1] >= chain[0] else "inconclusive"  # type: ignore[operator]
+            "agrees" if falls else "differs" if chain[-1] >= chain[0] else "inconclusive"
         )
-        why.append(f"F{f}: " + " > ".join(f"{v:.3g}" for v in chain))  # type: ignore[str-format]
+        why.append(f"F{f}: " + " > ".join(f"{v:.3g}" for v in chain))
     claims["third eigenvalue falls with depth"] = {
         "verdict": combine(verdicts) if verdicts else "inconclusive",
         "why": "; ".join(why) or "fewer than two depths",
@@ -740,10 +746,10 @@ def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[st
     iqr = {(r["filters_printed"], r["conv_layers"]): _iqr_eig(r, 3) for r in rows}
     verdicts, why = [], []
     for d in depths:
-        vals = [lam[(f, d)] for f in filters if lam.get((f, d)) is not None]
+        vals = [v for f in filters if (v := lam.get((f, d))) is not None]
         if len(vals) < 2:
             continue
-        spread = max(vals) - min(vals)  # type: ignore[type-var,operator]
+        spread = max(vals) - min(vals)
         noise = max(iqr.get((f, d)) or 0.0 for f in filters)
         tol = max(FILTER_EFFECT_TOL, noise)
         verdicts.append("agrees" if spread <= tol else "differs")
@@ -1029,7 +1035,7 @@ def table1_experiment(specs: Callable[..., list[RowSpec]] = table1_specs) -> Exp
         "Table 1: shallow linear conv autoencoders (3x3, 2 images) do not memorize",
         specs,
         "Table 1: spectra of trained linear conv autoencoders",
-        (__doc__ or "") + "\n\nVerdict rule: " + VERDICT_RULE,
+        f"{NOTES}\n\nVerdict rule: {VERDICT_RULE}",
         5,
     )
 
@@ -1040,9 +1046,24 @@ def table2_experiment(specs: Callable[..., list[RowSpec]] = table2_specs) -> Exp
         "Table 2: single-filter nets with ceil(s^4/9) layers memorize",
         specs,
         "Table 2: spectra of deep single-filter linear nets",
-        (__doc__ or "") + "\n\nVerdict rule: " + VERDICT_RULE,
+        f"{NOTES}\n\nVerdict rule: {VERDICT_RULE}",
         3,
     )
+
+
+#: The setup of ``table1-init`` (the report prints it).
+TABLE1_INIT_NOTES = (
+    "The paper initializes Table 1's nets 'close to zero' without a scale. This sweep "
+    "reruns its depths (2 or 3, 5, 8 conv layers; 1 and 16 filters) at every init "
+    "reading side by side: PyTorch's default Conv2d init and uniform(±g/√(3F)) for "
+    "g = 1, 0.5, 0.3, 0.2, same training (GD lr 0.1 to loss 1e-6, 100 000 steps at "
+    "most, Table 1's cap). It is also the measurement behind Table 1's default "
+    "reading: the smallest g at which every row reaches the target within the cap "
+    "in at least 80% of its seeds. Smaller scales bring the learned map closer to "
+    "the minimum-norm (memorizing) solution; too small and the deep nets stop "
+    "training (the row says reached = False and its verdict is inconclusive)."
+    "\n\nVerdict rule: " + VERDICT_RULE
+)
 
 
 def table1_init_experiment(
@@ -1053,18 +1074,7 @@ def table1_init_experiment(
         "Table 1 at every init reading side by side: is 'no memorization' robust to it?",
         specs,
         "Table 1 across init readings",
-        (
-            "The paper initializes Table 1's nets 'close to zero' without a scale. This sweep "
-            "reruns its depths (2 or 3, 5, 8 conv layers; 1 and 16 filters) at every init "
-            "reading side by side: PyTorch's default Conv2d init and uniform(±g/√(3F)) for "
-            "g = 1, 0.5, 0.3, 0.2, same training (GD lr 0.1 to loss 1e-6, 100 000 steps at "
-            "most, Table 1's cap). It is also the measurement behind Table 1's default "
-            "reading: the smallest g at which every row reaches the target within the cap "
-            "in at least 80% of its seeds. Smaller scales bring the learned map closer to "
-            "the minimum-norm (memorizing) solution; too small and the deep nets stop "
-            "training (the row says reached = False and its verdict is inconclusive)."
-            "\n\nVerdict rule: " + VERDICT_RULE
-        ),
+        TABLE1_INIT_NOTES,
         5,
     )
 

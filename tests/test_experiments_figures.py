@@ -12,7 +12,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 import numerics  # noqa: E402
-from numerics import _experiment, downsampling, early_stopping, initialization, nonlinear  # noqa: E402
+from numerics import (  # noqa: E402
+    _autoencoder,
+    _experiment,
+    downsampling,
+    early_stopping,
+    initialization,
+    nonlinear,
+)
 from numerics._metrics import LAND_TOL, memorization_metrics, output_metrics  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -54,7 +61,7 @@ def test_iterating_a_projection_onto_one_image() -> None:
     assert m["landed"] == 1.0 and m["iterated_landed"] == 1.0 and m["iterated_still"] == 1.0
 
 
-TINY = downsampling._Scale(
+TINY = _autoencoder.Scale(
     size=8, d1_filters=4, d2_filters=2, iterations=4, lr=1e-3, test_count=3, small_iterations=4
 )
 

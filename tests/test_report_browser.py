@@ -17,13 +17,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 import numerics  # noqa: E402
-from numerics import _experiment, downsampling  # noqa: E402
+from numerics import _autoencoder, _experiment, downsampling  # noqa: E402
 from proofs import _registry  # noqa: E402
 from proofs._report_inputs import audit_table, check_outcomes  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-TINY = downsampling._Scale(
+TINY = _autoencoder.Scale(
     size=8, d1_filters=4, d2_filters=2, iterations=4, lr=1e-3, test_count=3, small_iterations=4
 )
 

@@ -1,0 +1,337 @@
+"""What the autoencoder experiments of Sections 4-6 share: training, one measured row, the
+probe inputs, the input → output figure and the quick/full sizes.
+
+An experiment module (:mod:`numerics.downsampling`, :mod:`numerics.nonlinear`,
+:mod:`numerics.early_stopping`, :mod:`numerics.initialization`) states its networks and
+rows; each row is one call of :func:`autoencoder_row` (train one net, measure it, save the
+images the figures draw), and :func:`autoencoder_experiment` turns the rows and a title per
+row into the :class:`numerics.Experiment` it registers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symconv import Network
+
+from ._experiment import Experiment, ExperimentError, RunConfig
+from ._nets import single_thread
+
+if TYPE_CHECKING:
+    import torch
+    from tqdm import tqdm
+
+__all__ = [
+    "FULL",
+    "LOSS_TOL",
+    "QUICK",
+    "Scale",
+    "autoencoder_experiment",
+    "autoencoder_row",
+    "io_figure",
+    "probe_inputs",
+    "scale",
+    "train",
+]
+
+#: The paper's stopping rule.
+LOSS_TOL = 1e-6
+
+Row = dict[str, Any]
+Rows = Callable[[RunConfig], Iterable[tuple[str, Callable[[], Row]]]]
+Figures = Callable[[RunConfig, list[Row]], list[Path]]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The sizes of one form (quick or full) of the Section 4-6 experiments."""
+
+    size: int  # image side
+    d1_filters: int  # filters per hidden layer of D1
+    d2_filters: int  # filters per hidden layer of D2
+    iterations: int  # training steps of the D1/D2 nets
+    lr: float  # Adam's rate for the D1/D2 nets
+    test_count: int  # probe inputs per set
+    small_iterations: int  # the tiny nets of Figures 4-5
+
+
+#: The quick form: 8×8 images, few filters and iterations (seconds on a CPU); the full form:
+#: the paper's 32×32 images, 10,000 iterations. Fields in :class:`Scale`'s order: size, D1
+#: filters, D2 filters, iterations, lr, probe inputs per set, iterations of Figures 4-5.
+QUICK = Scale(8, 16, 4, 600, 1e-3, 16, 1500)
+FULL = Scale(32, 64, 64, 10_000, 1e-4, 64, 20_000)
+
+
+def scale(cfg: RunConfig) -> Scale:
+    """The sizes of ``cfg``'s form: :data:`QUICK` or :data:`FULL`."""
+    return QUICK if cfg.quick else FULL
+
+
+def _progress(cfg: RunConfig, total: int, desc: str) -> tqdm[Any]:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=cfg.log, disable=not cfg.progress, leave=False)
+
+
+def train(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    *,
+    iterations: int,
+    lr: float,
+    cfg: RunConfig,
+    desc: str = "train",
+    tol: float = LOSS_TOL,
+) -> tuple[float, int, float]:
+    """Adam on the mean squared error ``mean((f(x) − x)²)`` for ``iterations`` steps or until
+    the loss is below ``tol``; returns ``(loss, iterations done, seconds)``."""
+    import torch
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    t0 = time.perf_counter()
+    loss_v = float("nan")
+    done = 0
+    with _progress(cfg, iterations, desc) as bar:
+        for done in range(1, iterations + 1):
+            opt.zero_grad()
+            loss = torch.mean((model(x) - x) ** 2)
+            loss.backward()
+            opt.step()
+            loss_v = float(loss.detach())
+            bar.update(1)
+            if done % 50 == 0:
+                bar.set_postfix(loss=f"{loss_v:.2e}")
+            if loss_v < tol or not math.isfinite(loss_v):
+                break
+    with torch.no_grad():
+        loss_v = float(torch.mean((model(x) - x) ** 2))
+    return loss_v, done, time.perf_counter() - t0
+
+
+def probe_inputs(
+    cfg: RunConfig, *, size: int, channels: int, n_train: int, count: int, held_out: bool = True
+) -> dict[str, torch.Tensor]:
+    """The paper's test inputs: standard Gaussian images, random-sized colour squares, and
+    (for photographs) images not used for training. Seeded from ``cfg.seed``."""
+    from ._data import gaussian_images, load_images, square_images
+
+    sets = {
+        "gaussian": gaussian_images(count, size=size, channels=channels, seed=cfg.seed + 1),
+        "squares": square_images(
+            count, size=size, channels=channels, seed=cfg.seed + 2, color=channels == 3
+        ),
+    }
+    if held_out:
+        try:
+            sets["held_out"] = load_images(n_train + count, size=size, source=cfg.images)[n_train:]
+        except ExperimentError:
+            pass  # a user folder with too few images: no held-out set
+    return sets
+
+
+def _linear_analysis(
+    model: torch.nn.Module, net: Network, train_x: torch.Tensor, device: str
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Exact end-to-end matrix, its spectrum, cross-check with symconv, top eigenvectors."""
+    from symconv import network_matrix
+
+    from ._linalg import end_to_end_matrix, span_residual
+    from ._nets import weights_of
+
+    m = end_to_end_matrix(model, net.in_shape, device=device)
+    exact = network_matrix(net, weights_of(model)).toarray()
+    ev, vec = np.linalg.eig(m)
+    order = np.argsort(-np.abs(ev))
+    ev, vec = ev[order], vec[:, order]
+    n = len(train_x)
+    x = train_x.detach().to("cpu").double().reshape(n, -1).numpy()
+    top = np.real(vec[:, : n + 1]).T
+    resid = span_residual(top, x)
+    largest = max(1.0, float(np.abs(m).max()))
+    info = {
+        "spectrum": [float(v) for v in np.abs(ev)],
+        "matrix_check": float(np.abs(m - exact).max() / largest),
+        "top_eigenvalues": [float(v) for v in np.abs(ev[: n + 2])],
+        "eigvec_span_residual": [float(r) for r in resid],
+        "n_eig_above_0.1": int((np.abs(ev) > 0.1).sum()),
+    }
+    return info, top
+
+
+def autoencoder_row(
+    cfg: RunConfig,
+    *,
+    name: str,
+    key: str,
+    net: Network,
+    train_x: torch.Tensor,
+    init: str,
+    nonlinearity: str | None,
+    iterations: int,
+    lr: float,
+    test_count: int,
+    held_out: bool = True,
+    compare_with_reconstructions: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Row:
+    """Train one autoencoder and measure it: the row every Section 4-6 experiment writes.
+
+    Linear nets: the exact spectrum and eigenvector/span residuals. Nonlinear nets: the
+    spectrum of the Jacobian at training image 0 (``spectrum_kind`` says which). Both: the
+    output metrics of :mod:`numerics._metrics` on every probe input set (compared with the
+    reconstructions ``f(x_i)`` instead of ``x_i`` with ``compare_with_reconstructions``),
+    the output norm of training image 0 before training, and an ``.npz`` of images for the
+    figures. Quick runs on a CPU use one torch thread.
+    """
+    import torch
+
+    from ._figures import save_arrays
+    from ._metrics import iterate_map, jacobian_spectrum, memorization_metrics
+    from ._nets import build_model
+
+    with single_thread(cfg.quick and cfg.device == "cpu"):
+        torch.manual_seed(cfg.seed)
+        model = build_model(
+            net, init=init, nonlinearity=nonlinearity, seed=cfg.seed, device=cfg.device
+        )
+        x = train_x.to(cfg.device)
+        with torch.no_grad():
+            init_norm = float(model(x[:1]).norm())
+        loss, its, secs = train(
+            model, x, iterations=iterations, lr=lr, cfg=cfg, desc=f"{name}:{key}"
+        )
+        c, h, _ = net.in_shape
+        row: Row = {
+            "network": key.split("-")[0],
+            "size": h,
+            "channels": c,
+            "depth": net.depth,
+            "params": net.n_params,
+            "init": init,
+            "nonlinearity": nonlinearity or "linear",
+            "n_train": len(x),
+            "optimizer": f"adam lr={lr:g}",
+            **(extra or {}),
+            "init_output_norm": init_norm,
+            "loss": loss,
+            "loss_target": LOSS_TOL,
+            "reached": bool(loss < LOSS_TOL),
+            "iterations": its,
+            "seconds": secs,
+        }
+        eig_top = None
+        if nonlinearity is None:
+            info, eig_top = _linear_analysis(model, net, x, cfg.device)
+            row["spectrum_kind"] = "exact end-to-end matrix"
+            row.update(info)
+        else:
+            row["spectrum_kind"] = "Jacobian at training image 0"
+            row["spectrum"] = jacobian_spectrum(model, x[0])
+        sets = probe_inputs(
+            cfg, size=h, channels=c, n_train=len(x), count=test_count, held_out=held_out
+        )
+        with torch.no_grad():
+            recon = model(x)
+        targets = recon if compare_with_reconstructions else None
+        row["metrics"] = {
+            s: memorization_metrics(model, inp.to(cfg.device), x, targets=targets)
+            for s, inp in sets.items()
+        }
+        row["train_reconstruction"] = memorization_metrics(model, x, x)["nearest_median"]
+        arrays: dict[str, Any] = {"train": x, "recon": recon}
+        with torch.no_grad():
+            for s, inp in sets.items():
+                arrays[f"in_{s}"] = inp[:8]
+                arrays[f"out_{s}"] = model(inp[:8].to(cfg.device))
+                # the iterated map f^20, whose landing the metrics report (``iterated_landed``)
+                arrays[f"iter_{s}"] = iterate_map(model, inp[:8].to(cfg.device))[0]
+        if eig_top is not None:
+            arrays["eigvecs"] = eig_top.reshape(-1, *net.in_shape)
+        row["arrays"] = save_arrays(cfg.out, name, key, **arrays)
+        return row
+
+
+def io_figure(
+    cfg: RunConfig, name: str, row: Row, title: str, *, iterated: bool = False
+) -> Path | None:
+    """Training images, reconstructions, then input → output for each probe set (and, with
+    ``iterated``, the output of the map applied 20 times). The title flags a run that did not
+    reach its loss target; the note under it gives the landing fractions the text quotes."""
+    from ._figures import grid_figure, load_arrays
+    from ._metrics import ITERATE
+
+    assert cfg.out is not None
+    arr = load_arrays(cfg.out, row)
+    if arr is None:
+        return None
+    cols: list[tuple[str, np.ndarray]] = [("train", arr["train"]), ("f(train)", arr["recon"])]
+    norm: list[bool | str] = [False, "fit01"]
+    notes = []
+    for s in ("gaussian", "squares", "held_out"):
+        if f"in_{s}" in arr:
+            cols += [(f"{s} in", arr[f"in_{s}"]), (f"{s} out", arr[f"out_{s}"])]
+            norm += [s == "gaussian", "fit01"]
+            if iterated and f"iter_{s}" in arr:
+                cols.append((f"{s} f^{ITERATE}", arr[f"iter_{s}"]))
+                norm.append("fit01")
+        m = (row.get("metrics") or {}).get(s)
+        if m:
+            notes.append(
+                f"{s}: {m.get('landed', 0):.0%} land"
+                + (f", {m['iterated_landed']:.0%} after f^{ITERATE}" if iterated else "")
+            )
+    if "eigvecs" in arr:
+        cols.append(("eigvecs", arr["eigvecs"]))
+        norm.append(True)
+    if row.get("reached") is False and "stopped_at" not in row:
+        title += (
+            f"\nDID NOT REACH the loss target {row.get('loss_target', LOSS_TOL):g}: "
+            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
+        )
+    return grid_figure(
+        cfg.out / f"{name}-{row['key']}.png",
+        title,
+        cols,
+        normalize=tuple(norm),
+        note="; ".join(notes),
+    )
+
+
+def autoencoder_experiment(
+    name: str,
+    summary: str,
+    rows: Rows,
+    *,
+    notes: str,
+    title: Callable[[Row], str] | Mapping[str, str],
+    iterated: bool = False,
+    more_figures: Figures | None = None,
+    readings: Callable[[], list[tuple[str, str, bool]]] | None = None,
+    images_needed: int = 0,
+) -> Experiment:
+    """The :class:`numerics.Experiment` of a Section 4-6 module: its rows, an
+    :func:`io_figure` per row titled ``title(row)`` (or ``title[key]``, the key itself when
+    missing), then ``more_figures`` (e.g. the spectra side by side). ``images_needed``:
+    the training and held-out images it takes from ``--images``."""
+
+    def titled(row: Row) -> str:
+        if isinstance(title, Mapping):
+            return title.get(row["key"], row["key"])
+        return title(row)
+
+    def figures(cfg: RunConfig, done: list[Row]) -> list[Path]:
+        paths = [io_figure(cfg, name, row, titled(row), iterated=iterated) for row in done]
+        out = [p for p in paths if p is not None]
+        return out + (more_figures(cfg, done) if more_figures is not None else [])
+
+    return Experiment(
+        name=name, summary=summary, rows=rows, figures=figures, notes=notes, readings=readings,
+        images_needed=images_needed,
+    )  # fmt: skip
