@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 
-def best_of(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def best_of(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()

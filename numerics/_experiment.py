@@ -318,6 +318,11 @@ def readings_of(name: str) -> list[tuple[str, str, bool]]:
     return exp.readings() if exp.readings is not None else []
 
 
+def _short(value: Any) -> str:
+    """A row value as printed: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def print_result(result: dict[str, Any], out: TextIO) -> None:
     """A readable table of the rows: configuration, loss, iterations, seconds, spectrum head;
     for seed ensembles the seeds, how many reached the target, the median leading
@@ -327,28 +332,25 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         if "per_seed" in row:
             _print_ensemble_row(row, out)
             continue
-        spec = row.get("spectrum")
-        head = (
-            ", ".join(f"{v:.3g}" for v in spec[:4]) + (" ..." if spec and len(spec) > 4 else "")
-            if spec
-            else ""
-        )
         skip = {"key", "spectrum", "loss", "iterations", "seconds"}
-        conf = " ".join(
-            f"{k}={v}" for k, v in row.items() if k not in skip and not isinstance(v, (list, dict))
-        )
+        parts = [
+            f"{k}={_short(v)}"
+            for k, v in row.items()
+            if k not in skip and not isinstance(v, (list, dict))
+        ]
         loss = row.get("loss")
-        loss_s = f"loss={loss:.2e}" if isinstance(loss, (int, float)) else ""
-        flag = (
-            "  ** did not reach the loss target **"
-            if row.get("reached") is False and "stopped_at" not in row
-            else ""
-        )
-        print(
-            f"  {row['key']:<24} {conf} {loss_s} it={row.get('iterations', '')} "
-            f"t={row.get('seconds', 0):.1f}s spectrum=[{head}]{flag}",
-            file=out,
-        )
+        if isinstance(loss, (int, float)):
+            parts.append(f"loss={loss:.2e}")
+        if "iterations" in row:
+            parts.append(f"it={row['iterations']}")
+        parts.append(f"t={row.get('seconds', 0):.1f}s")
+        spec = row.get("spectrum")
+        if spec:
+            head = ", ".join(f"{v:.3g}" for v in spec[:4]) + (" ..." if len(spec) > 4 else "")
+            parts.append(f"spectrum=[{head}]")
+        if row.get("reached") is False and "stopped_at" not in row:
+            parts.append(" ** did not reach the loss target **")
+        print(f"  {row['key']:<24} {' '.join(parts)}", file=out)
     verdict = result.get("verdict")
     if verdict:
         flag = "  (QUICK FORM: inconclusive by rule)" if verdict.get("quick") else ""

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from typing import TextIO
+from argparse import Namespace, _SubParsersAction
+from typing import Any, TextIO
 
 from ._errors import UsageError
 
 
-def add_parsers(sub) -> None:  # type: ignore[no-untyped-def]
+def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser("experiment", help="rerun one of the paper's experiments (torch)")
     p.add_argument("name", help="experiment name, 'list', or 'readings' (with --reading list)")
     p.add_argument("--quick", action="store_true", help="small form, minutes on a CPU")
@@ -57,7 +58,7 @@ def _seed(text: str) -> int:
     return check_seed(text)
 
 
-def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
     _need_torch()
     import numerics
 
@@ -102,7 +103,7 @@ def _experiment(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def _report(args, out: TextIO, err: TextIO) -> int:  # type: ignore[no-untyped-def]
+def _report(args: Namespace, out: TextIO, err: TextIO) -> int:
     _need_torch()
     import numerics
     from numerics import check_device, check_out_folder, folder_lock

@@ -17,7 +17,7 @@ from numerics._experiment import Experiment, RunConfig
 KEYS = ("r0", "r1", "r2")
 
 
-def _row(key: str, cfg: RunConfig):  # type: ignore[no-untyped-def]
+def _row(key: str, cfg: RunConfig):
     def thunk() -> dict:
         if os.environ.get("TINY_INTERRUPT_AT") == key:
             raise KeyboardInterrupt
@@ -35,7 +35,7 @@ def _row(key: str, cfg: RunConfig):  # type: ignore[no-untyped-def]
     return thunk
 
 
-def _rows(cfg: RunConfig):  # type: ignore[no-untyped-def]
+def _rows(cfg: RunConfig):
     return [(k, _row(k, cfg)) for k in KEYS]
 
 

@@ -59,7 +59,7 @@ def test_masks_json_contract() -> None:
     assert obj["mask"][0][24] == "0"
 
 
-def test_masks_text_and_png(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_masks_text_and_png(tmp_path) -> None:
     png = tmp_path / "mask.png"
     code, out, _ = run("masks", "--size", "4", "--depth", "3", "--png", str(png))
     assert code == 0

@@ -28,7 +28,7 @@ CHAINS = {
 }
 
 
-def _chain_inputs(size, layers, skip, n, spread, members=4):  # type: ignore[no-untyped-def]
+def _chain_inputs(size, layers, skip, n, spread, members=4):
     net = conv_stack(size, layers, skip_every=skip)
     rng = np.random.default_rng(size * 100 + layers)
     c = tables.critical_constant(size) * (0.7 if skip else 1.0)

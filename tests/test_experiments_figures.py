@@ -52,7 +52,7 @@ def test_iterating_a_projection_onto_one_image() -> None:
     x = torch.tensor(TRAIN[:1], dtype=torch.float32)
     u = x.reshape(-1) / x.norm()
 
-    def proj(z):  # type: ignore[no-untyped-def]
+    def proj(z):
         flat = z.reshape(len(z), -1)
         return ((flat @ u).clamp(min=0)[:, None] * u).reshape(z.shape)
 
@@ -67,7 +67,7 @@ TINY = _autoencoder.Scale(
 
 
 @pytest.fixture
-def tiny(monkeypatch):  # type: ignore[no-untyped-def]
+def tiny(monkeypatch):
     for mod in (downsampling, nonlinear, early_stopping, initialization):
         monkeypatch.setattr(mod, "scale", lambda cfg: TINY)
     monkeypatch.setattr(early_stopping, "checkpoints", lambda cfg: (2, 4))

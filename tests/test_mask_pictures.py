@@ -86,7 +86,7 @@ def test_every_help_has_examples() -> None:
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert "examples:" in parser.format_help()
-    for name, p in sub.choices.items():  # type: ignore[union-attr]
+    for name, p in sub.choices.items():
         text = p.format_help()
         assert "examples:" in text, name
         assert f"verify {name}" in text.split("examples:")[1], name

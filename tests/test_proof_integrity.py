@@ -16,7 +16,7 @@ z3 = pytest.importorskip("z3")
         pytest.param(lambda s: (s >= 2, s < 2), id="s>=2-and-s<2"),
     ],
 )
-def test_contradictory_assumptions_are_an_error_not_a_proof(assumptions) -> None:  # type: ignore[no-untyped-def]
+def test_contradictory_assumptions_are_an_error_not_a_proof(assumptions) -> None:
     from proofs._z3 import prove, verdict_result
 
     s = z3.Int("s")
@@ -57,7 +57,7 @@ def test_step_size_recheck_evaluates_the_claim_under_test(monkeypatch: pytest.Mo
     real_and = z3.And
     calls = {"n": 0}
 
-    def mutated_and(*args):  # type: ignore[no-untyped-def]
+    def mutated_and(*args):
         calls["n"] += 1
         if calls["n"] == 1:  # the main claim 0 <= 1 - g lam < 1, made false: < 1/2
             a, b = args
@@ -129,7 +129,7 @@ def _ignore_filters(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = symconv.conv_stack
 
-    def no_filters(size, depth, filters=1, **kw):  # type: ignore[no-untyped-def]
+    def no_filters(size, depth, filters=1, **kw):
         return real(size, depth, **kw)
 
     monkeypatch.setattr(symconv, "conv_stack", no_filters)
@@ -154,7 +154,7 @@ def test_checks_fail_on_a_fake_certificate(cid: str, monkeypatch: pytest.MonkeyP
     import symconv
     from proofs import _registry
 
-    def fake(net, **kw):  # type: ignore[no-untyped-def]
+    def fake(net, **kw):
         d = net.in_shape[1] * net.in_shape[2]
         return symconv.Certificate(
             nonzeros=d * d, witnessed=d * d, contradicted=0, forced_zeros=0,

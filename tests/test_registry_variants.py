@@ -39,7 +39,7 @@ VARIANTS = [
 
 
 @pytest.mark.parametrize(("check", "wrong"), VARIANTS)
-def test_wrong_variant_fails(check: _registry.Check, wrong: dict) -> None:  # type: ignore[type-arg]
+def test_wrong_variant_fails(check: _registry.Check, wrong: dict) -> None:
     _runnable(check)
     outcome = _registry.run(check, quick=True, **wrong)
     assert outcome.result.status == Status.FAIL, outcome.result.detail

@@ -40,13 +40,13 @@ CASES = [
 
 
 @pytest.mark.parametrize(("cid", "func", "small", "wrong"), CASES, ids=[c[0] for c in CASES])
-def test_claim_passes(cid, func, small, wrong) -> None:  # type: ignore[no-untyped-def]
+def test_claim_passes(cid, func, small, wrong) -> None:
     result = func(quick=True, **small)
     assert result.status == Status.PASS, result.detail
 
 
 @pytest.mark.parametrize(("cid", "func", "small", "wrong"), CASES, ids=[c[0] for c in CASES])
-def test_wrong_variant_fails(cid, func, small, wrong) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_variant_fails(cid, func, small, wrong) -> None:
     result = func(quick=True, **small, **wrong)
     assert result.status == Status.FAIL, result.detail
     assert result.data.get("counterexample"), result.data
@@ -63,7 +63,7 @@ def test_z3_timeout_is_unknown_not_pass(monkeypatch: pytest.MonkeyPatch) -> None
     """An injected z3 ``unknown`` (a timeout) is reported as unknown, never as pass."""
     import proofs._z3 as z3h
 
-    def timed_out(claim, **kw):  # type: ignore[no-untyped-def]
+    def timed_out(claim, **kw):
         return z3h.Verdict(Status.UNKNOWN, None, "z3: unknown (timeout)")
 
     monkeypatch.setattr(z3h, "prove", timed_out)

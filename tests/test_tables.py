@@ -94,7 +94,7 @@ def test_fast_path_equals_conv_model(strategy, size, depth, skip, n):
     assert np.max(np.abs(fast.matrix().detach().numpy() - exact)) < 1e-12
 
 
-def _conv_grads(model):  # type: ignore[no-untyped-def]
+def _conv_grads(model):
     return torch.stack([m.weight.grad.reshape(-1) for m in model.modules()
                         if isinstance(m, torch.nn.Conv2d)]).numpy()  # fmt: skip
 

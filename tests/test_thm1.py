@@ -36,7 +36,7 @@ def test_registered_with_texts(check_id: str) -> None:
         pytest.param(check_min_norm, Evidence.EXACT, id="min-norm"),
     ],
 )
-def test_default_claim_passes(func, evidence: Evidence) -> None:  # type: ignore[no-untyped-def]
+def test_default_claim_passes(func, evidence: Evidence) -> None:
     result = func(quick=True)
     assert result.status == Status.PASS, result.detail
     assert result.evidence == evidence

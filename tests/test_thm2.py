@@ -32,7 +32,7 @@ DEFAULTS = [
 
 
 @pytest.mark.parametrize(("func", "evidence"), DEFAULTS)
-def test_default_claim_passes(func, evidence: Evidence) -> None:  # type: ignore[no-untyped-def]
+def test_default_claim_passes(func, evidence: Evidence) -> None:
     result = func(quick=True)
     assert result.status == Status.PASS, result.detail
     assert result.evidence == evidence
@@ -154,7 +154,7 @@ def test_conclusion_budget_exhausted_is_unknown(monkeypatch: pytest.MonkeyPatch)
 
     real = thm2.gradient_descent
 
-    def short(x, **kw):  # type: ignore[no-untyped-def]
+    def short(x, **kw):
         kw["max_steps"] = 3
         return real(x, **kw)
 
