@@ -1,14 +1,13 @@
 """Tables 1 and 2 of the paper: the spectra of trained deep linear conv autoencoders.
 
-The rows (:class:`RowSpec`), the named readings of what the paper leaves open
-(:data:`READINGS`), training and measuring each seed of a row, and the verdict rule
-(:data:`VERDICT_RULE`); :data:`NOTES` gives the paper's setup and our choices (the report
-prints it).
+The rows (:class:`RowSpec`), training and measuring each seed of a row, the figures and the
+three experiments; :data:`NOTES` gives the paper's setup and our choices (the report prints
+it). The named readings of what the paper leaves open are in :mod:`numerics._readings`, the
+verdict rule and the tables' claims in :mod:`numerics._verdicts` (both re-exported here).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +35,26 @@ from symconv import (
 from ._experiment import Experiment, RunConfig
 from ._linalg import end_to_end_matrix, spectrum
 from ._nets import single_thread
+from ._readings import (
+    READING,
+    READINGS,
+    SKIP_INIT,
+    TABLE1_INIT_SCALES,
+    TABLE2_INIT_SCALES,
+    Reading,
+    axes_to_run,
+    readings_for,
+)
+from ._verdicts import (
+    MEMORIZES_AT,
+    VERDICT_RULE,
+    combine,
+    experiment_verdict,
+    median_seed,
+    memorized,
+    row_verdict,
+    seed_summary,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -142,8 +161,6 @@ GD_LR = 0.1
 ADAM_LR = 1e-4
 ADAM_ABOVE_DEPTH = 10
 SKIP_EVERY = 10
-ONE_TOL = 0.05
-ZERO_TOL = 0.05
 
 
 @lru_cache(maxsize=64)
@@ -154,132 +171,6 @@ def critical_constant(size: int, kernel: int = 3) -> float:
     ones = np.ones((1, 1, kernel, kernel))
     m = conv_matrix(ones, (1, size, size), Conv2d(1, 1, kernel)).toarray()
     return 1.0 / float(max(abs(np.linalg.eigvals(m))))
-
-
-def memorized(
-    spec: list[float], n: int, *, one_tol: float = ONE_TOL, zero_tol: float = ZERO_TOL
-) -> bool:
-    """The spectrum is ``(1, …, 1, 0, …)`` with ``n`` ones, within the tolerances."""
-    top, rest = spec[:n], spec[n:]
-    return all(abs(v - 1.0) <= one_tol for v in top) and all(v <= zero_tol for v in rest)
-
-
-# ---------------------------------------------------------------------------------------
-# Readings: every detail the paper leaves open, named. A row records the readings it ran.
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One reading of a detail the paper leaves open: ``axis`` is the detail."""
-
-    name: str
-    axis: str  # "depth" (Table 1's "2 layers"), "init1", "init2", "skip" (starred rows)
-    description: str
-
-
-#: Table 1's initial weights: uniform(±g/√(3F)) (g = 1: layer gain ≈ 1) or torch's default.
-TABLE1_INIT_SCALES: dict[str, float] = {
-    "gain1": 1.0,
-    "gain0.5": 0.5,
-    "gain0.3": 0.3,
-    "gain0.2": 0.2,
-}
-#: Table 2's constant initial weights as multiples of c*.
-TABLE2_INIT_SCALES: dict[str, float] = {"cstar": 1.0, "cstar0.5": 0.5, "cstar0.3": 0.3}
-#: Initial weight of every layer of the starred (skip) rows, as a multiple of c*.
-SKIP_INIT = 0.7
-
-#: The readings per axis: name -> what it reads the paper as.
-_READING_TEXTS: dict[str, dict[str, str]] = {
-    "depth": {
-        "depth2": "Table 1 '2 layers' = 2 conv layers (the text: Theorem 4's bound s - 1 = 2)",
-        "depth3": (
-            "Table 1 '2 layers' = 3 conv layers (the printed parameter counts 27, 2592, 149760)"
-        ),
-    },
-    "init1": {
-        "torch-default": (
-            "PyTorch's default Conv2d init, kaiming_uniform(a=sqrt(5)):"
-            " uniform(+-1/sqrt(9 C_in)), about 0.58x gain1 past the first layer"
-        ),
-        "gain1": "uniform(+-a), a = 1/sqrt(3F): each layer has gain about 1",
-        "gain0.5": "uniform(+-a), a = 0.5/sqrt(3F)",
-        "gain0.3": (
-            "uniform(+-a), a = 0.3/sqrt(3F): the smallest scale of this ladder at which "
-            "every row reaches the loss target in at least 80% of its seeds (measured)"
-        ),
-        "gain0.2": (
-            "uniform(+-a), a = 0.2/sqrt(3F): too small, the 8-layer "
-            "nets stopped reaching the target within the cap (seen with seed 0)"
-        ),
-    },
-    "init2": {
-        "cstar": (
-            "every weight the constant c* = 1/rho(T): each layer has "
-            "spectral radius 1 (the smallest constant that trains promptly)"
-        ),
-        "cstar0.5": "every weight 0.5 c*: closer to zero, slower",
-        "cstar0.3": "every weight 0.3 c*: closer to zero still",
-        "random": "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
-    },
-    "skip": {
-        "identity-blocks": (
-            "starred rows: every run of 10 layers in an identity "
-            "skip block x + B(x) (the last block shorter), all weights 0.7 c*"
-        ),
-        "plain-ends": (
-            "starred rows: a plain first and last conv layer around "
-            "identity skip blocks of 10, all weights 0.7 c*"
-        ),
-        "plain-tail": (
-            "starred rows: identity skip blocks of 10, the leftover "
-            "L mod 10 layers (10 when L is a multiple of 10) plain, all weights 0.7 c*"
-        ),
-    },
-}
-READINGS: tuple[Reading, ...] = tuple(
-    Reading(name, axis, text)
-    for axis, texts in _READING_TEXTS.items()
-    for name, text in texts.items()
-)
-READING = {r.name: r for r in READINGS}
-
-#: Per experiment: axis -> (readings run by default, the paper's-words default).
-EXPERIMENT_AXES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
-    "table1": {"depth": (("depth2", "depth3"), "depth3"), "init1": (("gain0.3",), "gain0.3")},
-    "table1-init": {
-        "depth": (("depth2", "depth3"), "depth3"),
-        "init1": (("torch-default", "gain1", "gain0.5", "gain0.3", "gain0.2"), "gain0.3"),
-    },
-    "table2": {
-        # cstar0.3 and random run with --reading: at 4×4/29 layers no seed reaches the
-        # target within 200 000 steps (measured), and each such row costs ~20 CPU minutes
-        "init2": (("cstar", "cstar0.5"), "cstar"),
-        "skip": (("identity-blocks", "plain-ends", "plain-tail"), "identity-blocks"),
-    },
-}
-
-
-def readings_for(experiment: str) -> list[tuple[str, str, bool]]:
-    """``(name, description, runs by default)`` of every reading ``experiment`` offers."""
-    axes = EXPERIMENT_AXES[experiment]
-    out = []
-    for r in READINGS:
-        if r.axis in axes:
-            runs, words = axes[r.axis]
-            tag = " [the paper's words]" if r.name == words else ""
-            out.append((r.name, r.description + tag, r.name in runs))
-    return out
-
-
-def _axes(experiment: str, selected: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-    """Readings to run per axis: the defaults, replaced on each axis ``selected`` names."""
-    axes = {a: runs for a, (runs, _) in EXPERIMENT_AXES[experiment].items()}
-    for axis in axes:
-        chosen = tuple(n for n in selected if READING[n].axis == axis)
-        if chosen:
-            axes[axis] = chosen
-    return axes
 
 
 @dataclass(frozen=True)
@@ -353,7 +244,7 @@ def table1_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     """Table 1's nine rows (the "2 layers" rows once per depth reading) at each selected
     init reading; quick: 1, 16, 128 filters → 1, 4, 16, at most 1500 GD steps, init gain1
     (the quick form is inconclusive by rule, so it only has to run)."""
-    axes = _axes("table1", selected)
+    axes = axes_to_run("table1", selected)
     if quick and not any(READING[n].axis == "init1" for n in selected):
         axes["init1"] = ("gain1",)  # trains within the quick cap; quick rows never decide
     return _table1_rows(quick, axes, filters=(1, 16, 128), cap=1500 if quick else 100_000)
@@ -363,7 +254,7 @@ def table1_init_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSp
     """Table 1's depths (2 or 3, 5, 8 conv layers) with 1 and 16 filters at every init
     reading side by side: does "no memorization" survive an init closer to zero?
     quick: 1 filter, gain1 and gain0.5, the printed depths, at most 5000 GD steps."""
-    axes = _axes("table1-init", selected)
+    axes = axes_to_run("table1-init", selected)
     if quick and not selected:
         axes = {"depth": ("depth3",), "init1": ("gain1", "gain0.5")}
     return _table1_rows(
@@ -375,7 +266,7 @@ def table2_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     """Table 2's nine rows: the rows without skips at each init reading, the starred rows
     at each skip design; quick: the rows with s ≤ 3 and 4×4 (no starred row), at most
     2500 steps."""
-    axes = _axes("table2", selected)
+    axes = axes_to_run("table2", selected)
     picked = {READING[r].axis for r in selected}
     out = []
     for size, n, bound, layers, _f, params, skip in TABLE2:
@@ -622,230 +513,6 @@ def _run_members(spec: RowSpec, seeds: list[int], cfg: RunConfig) -> list[dict[s
     return out
 
 
-# ---------------------------------------------------------------------------------------
-# Verdicts: a stated rule from the seeds of a row to agrees / differs / inconclusive.
-
-#: A row "memorizes" when at least this fraction of its seeds that reached the target do,
-MEMORIZES_AT = 0.8
-#: and "does not memorize" when at most this fraction do; in between it is inconclusive.
-NOT_MEMORIZED_AT = 0.2
-#: A verdict needs at least this many seeds reaching the loss target, and at least
-#: REACHED_AT of the seeds run.
-MIN_SEEDS = 3
-REACHED_AT = 0.8
-#: Table 1's "filters have minimal effect": at each depth the medians (over seeds) of the
-#: third eigenvalue differ across filter counts by at most this much, or by at most the
-#: largest interquartile range over seeds of those rows (a difference within the
-#: seed-to-seed spread is not an effect of the filters).
-FILTER_EFFECT_TOL = 0.2
-
-VERDICT_RULE = (
-    f"A row's seeds must reach the loss target (at least {MIN_SEEDS} seeds and "
-    f"{REACHED_AT:.0%} of those run), and the run must be the full form; otherwise the "
-    f"row is inconclusive. The row memorizes when >= {MEMORIZES_AT:.0%} of its seeds that "
-    f"reached the target memorized (top n eigenvalues within {ONE_TOL} of 1, the rest "
-    f"below {ZERO_TOL}), does not when <= {NOT_MEMORIZED_AT:.0%} did, and is inconclusive "
-    "in between. The verdict is agrees when that matches the paper's claim for the row "
-    "(Table 1: no memorization; Table 2: memorization), differs when it is the opposite. "
-    "A claim over several rows agrees when every row agrees, differs when any row differs, "
-    "inconclusive otherwise. Table 1 also claims the third eigenvalue falls with depth "
-    "(medians over seeds, shallowest > 5 > 8 layers for every filter count: agrees; the "
-    "8-layer median >= the shallowest: differs; else inconclusive) and that filters have "
-    f"minimal effect (at every depth the medians across filter counts within "
-    f"max({FILTER_EFFECT_TOL}, the largest interquartile range over seeds of those rows): "
-    "agrees; else differs). A reading's verdict combines its claims "
-    "like rows; the experiment's verdict is the readings' common verdict, inconclusive when "
-    "the readings disagree."
-)
-
-
-def _reached_enough(per: list[dict[str, Any]]) -> bool:
-    reached = [p for p in per if p.get("reached") and not p.get("diverged")]
-    return len(reached) >= max(MIN_SEEDS, math.ceil(REACHED_AT * len(per)))
-
-
-def row_verdict(row: dict[str, Any], claim_memorizes: bool, quick: bool) -> tuple[str, str]:
-    """(verdict, why) of one ensemble row against the claim "memorizes" (Table 2) or
-    "does not memorize" (Table 1), by :data:`VERDICT_RULE`."""
-    per = row.get("per_seed") or []
-    if quick:
-        return "inconclusive", "quick form (sizes and iteration caps reduced)"
-    reached = [p for p in per if p.get("reached") and not p.get("diverged")]
-    if not _reached_enough(per):
-        return "inconclusive", (
-            f"{len(reached)} of {len(per)} seeds reached the loss target "
-            f"(needs >= {MIN_SEEDS} and >= {REACHED_AT:.0%})"
-        )
-    frac = sum(1 for p in reached if p.get("memorized")) / len(reached)
-    if frac >= MEMORIZES_AT:
-        outcome = True
-    elif frac <= NOT_MEMORIZED_AT:
-        outcome = False
-    else:
-        return "inconclusive", f"{frac:.0%} of the seeds that reached the target memorized"
-    what = "memorizes" if outcome else "does not memorize"
-    return ("agrees" if outcome == claim_memorizes else "differs"), (
-        f"{what}: {frac:.0%} of {len(reached)} seeds memorized"
-    )
-
-
-def combine(verdicts: list[str]) -> str:
-    """Rows (or claims) → one verdict: agrees if all agree, differs if any differs."""
-    if verdicts and all(v == "agrees" for v in verdicts):
-        return "agrees"
-    if "differs" in verdicts:
-        return "differs"
-    return "inconclusive"
-
-
-def _median_eig(row: dict[str, Any], index: int) -> float | None:
-    eig = (row.get("summary") or {}).get("eigenvalues") or []
-    return eig[index - 1]["median"] if len(eig) >= index else None
-
-
-def _iqr_eig(row: dict[str, Any], index: int) -> float | None:
-    eig = (row.get("summary") or {}).get("eigenvalues") or []
-    return eig[index - 1]["q3"] - eig[index - 1]["q1"] if len(eig) >= index else None
-
-
-def _settled(row: dict[str, Any]) -> bool:
-    """Enough of the row's seeds reached the loss target for a verdict."""
-    return _reached_enough(row.get("per_seed") or [])
-
-
-def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[str, str]]:
-    """Table 1's three claims on the rows of one reading (one depth chain per filter count)."""
-    claims: dict[str, dict[str, str]] = {}
-    claims["no memorization"] = {
-        "verdict": combine([r["verdict"] for r in rows]),
-        "why": "; ".join(f"{r['key']}: {r['verdict']}" for r in rows),
-    }
-    filters = sorted({r["filters_printed"] for r in rows})
-    depths = sorted({r["conv_layers"] for r in rows})
-    if quick or not all(_settled(r) for r in rows):
-        reason = "quick form" if quick else "some rows did not reach the loss target"
-        claims["third eigenvalue falls with depth"] = {"verdict": "inconclusive", "why": reason}
-        claims["filters have minimal effect"] = {"verdict": "inconclusive", "why": reason}
-        return claims
-    lam = {(r["filters_printed"], r["conv_layers"]): _median_eig(r, 3) for r in rows}
-    verdicts: list[str] = []
-    why: list[str] = []
-    for f in filters:
-        chain = [v for d in depths if (v := lam.get((f, d))) is not None]
-        if len(chain) < 2:
-            continue
-        falls = all(a > b for a, b in itertools.pairwise(chain))
-        verdicts.append(
-            "agrees" if falls else "differs" if chain[-1] >= chain[0] else "inconclusive"
-        )
-        why.append(f"F{f}: " + " > ".join(f"{v:.3g}" for v in chain))
-    claims["third eigenvalue falls with depth"] = {
-        "verdict": combine(verdicts) if verdicts else "inconclusive",
-        "why": "; ".join(why) or "fewer than two depths",
-    }
-    iqr = {(r["filters_printed"], r["conv_layers"]): _iqr_eig(r, 3) for r in rows}
-    verdicts, why = [], []
-    for d in depths:
-        vals = [v for f in filters if (v := lam.get((f, d))) is not None]
-        if len(vals) < 2:
-            continue
-        spread = max(vals) - min(vals)
-        noise = max(iqr.get((f, d)) or 0.0 for f in filters)
-        tol = max(FILTER_EFFECT_TOL, noise)
-        verdicts.append("agrees" if spread <= tol else "differs")
-        why.append(f"{d} layers: medians differ by {spread:.3g} (allowed {tol:.3g})")
-    claims["filters have minimal effect"] = {
-        "verdict": combine(verdicts) if verdicts else "inconclusive",
-        "why": "; ".join(why) or "fewer than two filter counts",
-    }
-    return claims
-
-
-def _groups(rows: list[dict[str, Any]], table: int) -> dict[str, list[dict[str, Any]]]:
-    """Rows per reading. Table 1: one group per (init, depth reading), the depth-2/3 rows
-    of that depth reading with the 5- and 8-layer rows of that init."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    if table == 2:
-        for r in rows:
-            groups.setdefault(r["reading"], []).append(r)
-        return groups
-    inits = list(dict.fromkeys(r["readings"]["init"] for r in rows))
-    depth_r = list(dict.fromkeys(r["readings"]["depth"] for r in rows if "depth" in r["readings"]))
-    for init in inits:
-        mine = [r for r in rows if r["readings"]["init"] == init]
-        for dr in depth_r or [""]:
-            sel = [r for r in mine if r["readings"].get("depth", dr) == dr]
-            if sel:  # a run stopped early may have no row of this reading yet
-                groups[f"{dr}+{init}" if dr else init] = sel
-    return groups
-
-
-def experiment_verdict(name: str) -> Callable[[RunConfig, list[dict[str, Any]]], dict[str, Any]]:
-    """The verdict of experiment ``name`` from its rows, per reading (see VERDICT_RULE)."""
-    table = 2 if name == "table2" else 1
-
-    def verdict(cfg: RunConfig, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        readings: dict[str, Any] = {}
-        for label, group in _groups([r for r in rows if r.get("per_seed")], table).items():
-            if table == 1:
-                claims = _table1_claims(group, cfg.quick)
-            else:
-                skip = group[0].get("skip_every", 0) > 0
-                claims = {
-                    f"memorization ({'skip rows' if skip else 'rows without skips'})": {
-                        "verdict": combine([r["verdict"] for r in group]),
-                        "why": "; ".join(f"{r['key']}: {r['verdict']}" for r in group),
-                    }
-                }
-            seeds = sorted({s for r in group for s in r.get("seeds", [])})
-            readings[label] = {
-                "verdict": combine([c["verdict"] for c in claims.values()]),
-                "claims": claims,
-                "seeds": seeds,
-            }
-        found = [v["verdict"] for v in readings.values()]
-        overall = found[0] if found and len(set(found)) == 1 else "inconclusive"
-        return {
-            "verdict": overall,
-            "quick": cfg.quick,
-            "readings": readings,
-            "rule": VERDICT_RULE,
-            "paper_words": {a: w for a, (_, w) in EXPERIMENT_AXES[name].items()},
-        }
-
-    return verdict
-
-
-# ---------------------------------------------------------------------------------------
-# Rows: the seeds of one configuration, their spectra, summary and verdict.
-
-
-def _summary(per: list[dict[str, Any]], n: int) -> dict[str, Any]:
-    spectra = [p["spectrum"] for p in per if p.get("spectrum")]
-    eig = []
-    for i in range(min(n + 2, min((len(s) for s in spectra), default=0))):
-        v = np.array([s[i] for s in spectra])
-        q1, med, q3 = (float(x) for x in np.percentile(v, [25, 50, 75]))
-        eig.append({"index": i + 1, "median": med, "q1": q1, "q3": q3,
-                    "min": float(v.min()), "max": float(v.max())})  # fmt: skip
-    reached = [p for p in per if p.get("reached")]
-    return {
-        "eigenvalues": eig,
-        "memorized_fraction": (
-            sum(1 for p in reached if p.get("memorized")) / len(reached) if reached else None
-        ),
-        "reached_fraction": len(reached) / len(per) if per else 0.0,
-        "seeds": len(per),
-    }
-
-
-def _median_seed(per: list[dict[str, Any]], n: int) -> dict[str, Any]:
-    """The seed whose (n+1)-th eigenvalue is the (lower) median over seeds with a spectrum."""
-    ok = [p for p in per if len(p.get("spectrum") or []) > n] or per
-    ranked = sorted(ok, key=lambda p: p["spectrum"][n] if len(p["spectrum"]) > n else 0.0)
-    return ranked[(len(ranked) - 1) // 2]
-
-
 def run_ensemble(
     spec: RowSpec, cfg: RunConfig, previous: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -866,8 +533,8 @@ def run_ensemble(
     new = {p["seed"]: p for p in _run_members(spec, missing, cfg)} if missing else {}
     per = [old.get(s) or new[s] for s in cfg.seeds]
     n = spec.train_examples
-    mid = _median_seed(per, n)
-    summary = _summary(per, n)
+    mid = median_seed(per, n)
+    summary = seed_summary(per, n)
     frac = summary["memorized_fraction"]
     row: dict[str, Any] = {
         "table": spec.table,

@@ -209,7 +209,7 @@ def _row(layers, filters, third, *, verdict="agrees", reached=True):
         "reading": "gain1",
         "seeds": list(range(5)),
         "per_seed": per,
-        "summary": tables._summary(per, 2),
+        "summary": tables.seed_summary(per, 2),
         "verdict": verdict,
         "skip_every": 0,
     }
