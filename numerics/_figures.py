@@ -4,13 +4,23 @@ top eigenvectors as images. Arrays come from the ``.npz`` file a row saved in ``
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["grid_figure", "load_arrays", "save_arrays", "spectrum_figure"]
+from symconv import write_atomic
+
+__all__ = [
+    "ensemble_spectra_figure",
+    "grid_figure",
+    "load_arrays",
+    "save_arrays",
+    "save_figure",
+    "spectrum_figure",
+]
 
 
 def _plt() -> ModuleType:
@@ -20,6 +30,15 @@ def _plt() -> ModuleType:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig: Any, path: Path, dpi: int) -> Path:
+    """Render ``fig`` as PNG and write it atomically (a reader never sees half a file); the
+    figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    _plt().close(fig)
+    return write_atomic(path, buf.getvalue())
 
 
 def save_arrays(out: Path | None, name: str, key: str, **arrays: Any) -> str | None:
@@ -33,7 +52,9 @@ def save_arrays(out: Path | None, name: str, key: str, **arrays: Any) -> str | N
         if hasattr(v, "detach"):
             v = v.detach().to("cpu").float().numpy()
         clean[k] = np.asarray(v, dtype=np.float32)
-    np.savez_compressed(out / fname, **clean)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **clean)
+    write_atomic(out / fname, buf.getvalue())
     return fname
 
 
@@ -113,8 +134,7 @@ def grid_figure(
                 ax.set_title(f"{label}\n{rng}", fontsize=8)
     fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
@@ -165,6 +185,72 @@ def spectrum_figure(
     ax.set_title(title + extra, fontsize=9)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
+
+
+#: The lowest magnitude an ensemble figure draws; smaller values are drawn at it.
+FLOOR = 1e-8
+
+
+def ensemble_spectra_figure(
+    out: Path, name: str, title: str, rows: list[dict[str, Any]], *, quick: bool
+) -> list[Path]:
+    """``out/NAME_spectra.png``: one panel per row of Tables 1-2, every seed's spectrum
+    (x: a seed that did not reach the loss target), the median seed in black, a dotted line
+    at index n; the panel title gives the fraction memorized and the row's verdict."""
+    plt = _plt()
+    rows = [r for r in rows if r.get("spectra") and any(r["spectra"])]
+    if not rows:
+        return []
+    cols = min(4, len(rows))
+    nrows = -(-len(rows) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 2.9 * nrows), squeeze=False)
+    for ax, r in zip(axes.flat, rows, strict=False):
+        n = r["train_examples"]
+        spectra = [np.asarray(s) for s in r["spectra"] if s]
+        lo = max(FLOOR, min(float(s[s > 0].min()) if (s > 0).any() else FLOOR
+                            for s in spectra) / 2)  # fmt: skip
+        hi = max(2.0, max(float(s.max()) for s in spectra) * 1.5)
+        for p, s in zip(r["per_seed"], r["spectra"], strict=True):
+            if not s:
+                continue
+            v = np.asarray(s)
+            idx = np.arange(1, v.size + 1)
+            ok = p.get("reached")
+            ax.plot(idx, np.maximum(v, lo), "-", lw=0.5, color="0.7", zorder=1)
+            ax.scatter(idx, np.maximum(v, lo), s=9, marker="o" if ok else "x",
+                       color="tab:blue" if ok else "tab:red", alpha=0.6, zorder=2)  # fmt: skip
+        med = np.maximum(np.asarray(r["spectrum"]), lo)
+        ax.plot(np.arange(1, med.size + 1), med, "-", lw=1.8, color="black", zorder=3,
+                label=f"median seed {r['spectrum_seed']}")  # fmt: skip
+        ax.set_yscale("log")
+        ax.set_ylim(lo / 1.5, hi)
+        ax.axhline(1.0, color="grey", lw=0.6, ls="--")
+        ax.axvline(n + 0.5, color="tab:green", lw=0.8, ls=":")
+        ax.annotate(f"n={n}", (n + 0.5, hi), fontsize=6, color="tab:green", va="top")
+        unreached = sum(1 for p in r["per_seed"] if not p.get("reached"))
+        frac = r["summary"]["memorized_fraction"]
+        mem = "n/a" if frac is None else f"{frac:.0%}"
+        flag = ""
+        if quick or r.get("quick"):
+            flag += "; QUICK"
+        if unreached:
+            flag += f"; {unreached}/{len(r['per_seed'])} did not reach the target"
+        ax.set_title(
+            f"{r['key']}: {r['conv_layers']}L x {r['filters']}F, {len(r['seeds'])} seeds\n"
+            f"memorized {mem}; verdict {r['verdict']}" + (f"\n{flag[2:]}" if flag else ""),
+            fontsize=7, color="tab:red" if flag else "black",
+        )  # fmt: skip
+        ax.set_xlabel("index", fontsize=7)
+        ax.set_ylabel("|eigenvalue|", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=5, loc="lower left")
+    for ax in list(axes.flat)[len(rows) :]:
+        ax.axis("off")
+    fig.suptitle(
+        f"{title} (dots: seeds, x: did not reach the target; black: median seed; "
+        f"dotted: index n)", fontsize=9,
+    )  # fmt: skip
+    fig.tight_layout()
+    return [save_figure(fig, out / f"{name}_spectra.png", dpi=100)]
