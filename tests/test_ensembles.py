@@ -270,12 +270,8 @@ def _tiny2(quick, selected=()):
 
 
 @pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setattr(
-        tables,
-        "EXPERIMENTS",
-        [tables.table1_experiment(_tiny1), tables.table2_experiment(_tiny2)],
-    )
+def tiny(tiny_tables):
+    tiny_tables(_tiny1, _tiny2)
 
 
 @pytest.mark.parametrize("name", ["table1", "table2"])

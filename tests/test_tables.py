@@ -234,12 +234,8 @@ def _tiny2(quick: bool) -> list[RowSpec]:
 
 
 @pytest.fixture
-def tiny(monkeypatch):
-    monkeypatch.setattr(
-        tables,
-        "EXPERIMENTS",
-        [tables.table1_experiment(_tiny1), tables.table2_experiment(_tiny2)],
-    )
+def tiny(tiny_tables):
+    tiny_tables(_tiny1, _tiny2)
 
 
 def test_tiny_tables_write_rows_and_figures(tiny, tmp_path):
