@@ -109,3 +109,12 @@ def test_tests_named_in_the_docs_exist() -> None:
         if f"def {n}(" not in source and not (root / "tests" / f"{n}.py").exists()
     ]
     assert missing == []
+
+
+def test_the_module_map_names_every_module() -> None:
+    root = Path(__file__).resolve().parents[1]
+    section = README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    for package in ("symconv", "proofs", "numerics"):
+        for path in sorted((root / package).glob("*.py")):
+            if path.name not in ("__init__.py", "__main__.py"):
+                assert path.name in section, f"{package}/{path.name} is missing from Layout"
