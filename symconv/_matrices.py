@@ -36,6 +36,7 @@ __all__ = [
     "network_matrix_symbolic",
     "random_weights",
     "symbolic_weights",
+    "tap_slices",
     "taps_1d",
     "upsample_entries",
     "upsample_matrix",
@@ -51,6 +52,18 @@ def taps_1d(n_in: int, n_out: int, p: int, stride: int, pad: int, dil: int) -> t
     i_in = i_out * stride - pad + p * dil
     m = (i_in >= 0) & (i_in < n_in)
     return i_out[m], i_in[m]
+
+
+@lru_cache(maxsize=4096)
+def tap_slices(n_in: int, n_out: int, p: int, stride: int, pad: int, dil: int) -> tuple:
+    """:func:`taps_1d` as two slices ``(out, in)``: the valid ``i_out`` are consecutive and
+    their ``i_in`` step by ``stride``, so a tap moves rows as views rather than copies."""
+    first = max(0, -(-(pad - p * dil) // stride))  # least i_out with i_in >= 0
+    last = min(n_out, (n_in - 1 + pad - p * dil) // stride + 1)  # past the largest
+    if last <= first:
+        return slice(0, 0), slice(0, 0)
+    start = first * stride - pad + p * dil
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
 @lru_cache(maxsize=256)

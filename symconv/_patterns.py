@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 from ._layers import Conv2d, Layer, Network, Residual, Shape, Upsample
-from ._matrices import conv_entries, taps_1d, upsample_entries
+from ._matrices import conv_entries, tap_slices, taps_1d, upsample_entries
 
 __all__ = [
     "FactoredPattern",
@@ -61,7 +61,7 @@ def _axis_apply(layer: Conv2d | Upsample, mat: np.ndarray) -> np.ndarray:
     n_out = layer.out_len(n_in)
     out = np.zeros((n_out, mat.shape[1]), dtype=bool)
     for p in range(layer.kernel):
-        io, ii = taps_1d(n_in, n_out, p, layer.stride, layer.pad, layer.dilation)
+        io, ii = tap_slices(n_in, n_out, p, layer.stride, layer.pad, layer.dilation)
         out[io] |= mat[ii]
     return out
 

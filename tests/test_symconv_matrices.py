@@ -181,3 +181,20 @@ def test_bad_layer_arguments_name_themselves(kwargs: dict, argument: str) -> Non
         Conv2d(**kwargs)
     assert info.value.argument == argument
     assert argument in str(info.value)
+
+
+@given(
+    n_in=st.integers(1, 12),
+    n_out=st.integers(1, 12),
+    p=st.integers(0, 6),
+    stride=st.integers(1, 4),
+    pad=st.integers(0, 5),
+    dil=st.integers(1, 3),
+)
+def test_tap_slices_select_the_taps(n_in, n_out, p, stride, pad, dil):
+    from symconv._matrices import tap_slices, taps_1d
+
+    io, ii = taps_1d(n_in, n_out, p, stride, pad, dil)
+    so, si = tap_slices(n_in, n_out, p, stride, pad, dil)
+    assert np.array_equal(np.arange(n_out)[so], io)
+    assert np.array_equal(np.arange(n_in)[si], ii)
