@@ -114,3 +114,26 @@ def test_tests_use_the_public_result_types():
         if any(name.startswith("proofs._result") for name, _ in _imports(path))
     ]
     assert bad == []
+
+
+def test_checks_build_results_two_ways_only():
+    """README, "Adding a check": ``Result.verdict`` or ``Result.combine``, nothing else."""
+    from proofs import CHECK_MODULES
+
+    bad = []
+    for module in CHECK_MODULES:
+        path = ROOT / (module.replace(".", "/") + ".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            f = node.func
+            if isinstance(f, ast.Name) and f.id == "Result":
+                bad.append(f"{path.name}:{node.lineno} Result(...)")
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id == "Result"
+                and f.attr not in ("verdict", "combine")
+            ):
+                bad.append(f"{path.name}:{node.lineno} Result.{f.attr}")
+    assert bad == []
