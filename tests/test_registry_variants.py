@@ -43,3 +43,25 @@ def test_wrong_variant_fails(check: _registry.Check, wrong: dict) -> None:
     _runnable(check)
     outcome = _registry.run(check, quick=True, **wrong)
     assert outcome.result.status == Status.FAIL, outcome.result.detail
+
+
+#: Where in the paper each group of checks is: a check's reference names its own result.
+REFERENCES = {
+    "thm1": ("Theorem 1", "Appendix A"),
+    "thm2": ("Theorem 2", "Assumption 1", "Appendix B", "Corollary"),
+    "thm3": ("Theorem 3",),
+    "lemma1": ("Lemma 1",),
+    "premise": ("Section 3.1",),
+    "thm4": ("Theorem 4",),
+    "cor": ("Corollary of Theorem 4",),
+    "kernel": ("Theorem 4",),
+    "sec4": ("Section 4",),
+    "tables": ("Section 3.2",),
+    "numeric": ("Theorem 1", "Theorem 3", "Section 3.2"),
+}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+def test_every_check_states_its_claim_and_where(check: _registry.Check) -> None:
+    assert check.title and check.statement and check.method
+    assert check.reference.startswith(REFERENCES[check.id.split(".")[0]]), check.reference

@@ -20,13 +20,6 @@ from proofs.thm3 import (
 )
 
 
-@pytest.mark.parametrize("check_id", ["thm3.rank", "thm3.exceptional-image", "thm3.torch"])
-def test_registered_with_texts(check_id: str) -> None:
-    check = _registry.get(check_id)
-    assert check.title and check.statement and check.method
-    assert check.reference.startswith("Theorem 3")
-
-
 def test_rank_passes_on_the_paper_claim() -> None:
     outcome = _registry.run(_registry.get("thm3.rank"), quick=True)
     assert outcome.result.status == Status.PASS, outcome.result.detail
