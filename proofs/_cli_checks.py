@@ -28,6 +28,12 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p.add_argument(
         "--only", default="", help="comma-separated id prefixes to run (e.g. thm4,lemma1)"
     )
+    p.add_argument(
+        "--jobs",
+        default="",
+        help="processes to run the checks in (default: the usable CPUs, at most 4; "
+        "1 runs them one after another in this process)",
+    )
     _solvers_arg(p)
     p.set_defaults(handler=_all)
 
@@ -94,6 +100,22 @@ def _with_solvers(value: str) -> Iterator[tuple[str, ...]]:
         yield names
 
 
+#: The most processes ``--jobs`` accepts (each is a Python process with the check libraries).
+MAX_JOBS = 64
+
+
+def _jobs(text: str) -> int:
+    if not text:
+        return _registry.default_jobs()
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise UsageError("--jobs", text, "expected a whole number of processes") from None
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError("--jobs", text, f"must be between 1 and {MAX_JOBS}")
+    return jobs
+
+
 def _select(only: str) -> list[_registry.Check]:
     checks = _registry.load_all()
     if only:
@@ -153,12 +175,10 @@ def _summary(outcomes: list[Outcome]) -> str:
 
 def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
     checks = _select(args.only)
+    jobs = _jobs(args.jobs)
     with _with_solvers(args.solvers) as names:
         show, done = _progress(err)
-        outcomes = []
-        for i, c in enumerate(checks, 1):
-            show(i, len(checks), c.id)
-            outcomes.append(_registry.run(c, quick=args.quick))
+        outcomes = _registry.run_many(checks, quick=args.quick, jobs=jobs, progress=show)
         done()
     if args.json:
         json.dump({"solvers": list(names), "checks": [o.to_json() for o in outcomes]}, out,

@@ -27,10 +27,12 @@ __all__ = [
     "CHECK_MODULES",
     "Check",
     "Outcome",
+    "default_jobs",
     "get",
     "load_all",
     "register",
     "run",
+    "run_many",
 ]
 
 #: Modules that register checks, in the order ``verify all`` runs them (see :func:`load_all`).
@@ -197,3 +199,103 @@ def run(check: Check, *, quick: bool = False, **params: Any) -> Outcome:
                 Status.ERROR, check.evidence, f"{type(exc).__name__}: {exc}", {"traceback": tb}
             )
     return Outcome(check, result, time.perf_counter() - start, tuple(log))
+
+
+def default_jobs() -> int:
+    """Processes for :func:`run_many` by default: the CPUs this process may use, at most 4
+    (28 checks, the longest about 2 s: more processes gain nothing)."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def run_many(
+    checks: list[Check],
+    *,
+    quick: bool = False,
+    jobs: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Outcome]:
+    """Run ``checks``; the outcomes come back in the order of ``checks`` whatever ``jobs``.
+
+    With ``jobs > 1`` (where the platform forks) the checks run in that many processes: the
+    checks that need torch together in one of them, so torch loads once, the others one by
+    one as processes free up. A check's result crosses the process boundary as its JSON form,
+    so ``verify all --json`` prints the same whatever ``jobs``. A process that dies makes its
+    checks ``error``, never a pass and never a hang.
+    """
+    import multiprocessing
+
+    total = len(checks)
+    if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        outcomes = []
+        for i, check in enumerate(checks, 1):
+            if progress is not None:
+                progress(i, total, check.id)
+            outcomes.append(run(check, quick=quick))
+        return outcomes
+
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ._z3 import solvers
+
+    heavy = [c.id for c in checks if c.requires]
+    groups = ([heavy] if heavy else []) + [[c.id] for c in checks if not c.requires]
+    names = solvers()
+    by_id = {c.id: c for c in checks}
+    done: dict[str, Outcome] = {}
+    context = multiprocessing.get_context("fork")
+
+    def record(parts: list[tuple[str, dict[str, Any], float, tuple[Any, ...]]]) -> None:
+        for cid, result, seconds, log in parts:
+            done[cid] = Outcome(by_id[cid], _from_json(result), seconds, log)
+            if progress is not None:
+                progress(len(done), total, cid)
+
+    broken = False
+    with ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:
+        futures = [pool.submit(_run_group, ids, quick, names) for ids in groups]
+        for future in as_completed(futures):
+            try:
+                record(future.result())
+            except BrokenProcessPool:
+                broken = True  # every pending future fails with it: rerun those alone
+    if broken:
+        # one process per check left, so a check that kills its process is the only error
+        for c in checks:
+            if c.id in done:
+                continue
+            with ProcessPoolExecutor(1, mp_context=context) as single:
+                try:
+                    record(single.submit(_run_group, [c.id], quick, names).result())
+                except BrokenProcessPool as exc:
+                    record([(c.id, _died(c, exc), 0.0, ())])
+    return [done[c.id] for c in checks]
+
+
+def _run_group(
+    ids: list[str], quick: bool, names: tuple[str, ...]
+) -> list[tuple[str, dict[str, Any], float, tuple[Any, ...]]]:
+    """In a worker process: run the checks ``ids`` under the parent's solvers."""
+    from ._z3 import using_solvers
+
+    out = []
+    with using_solvers(names):
+        for cid in ids:
+            o = run(_REGISTRY[cid], quick=quick)
+            out.append((cid, o.result.to_json(), o.seconds, o.obligations))
+    return out
+
+
+def _died(check: Check, exc: BaseException) -> dict[str, Any]:
+    detail = f"the process running this check died ({type(exc).__name__}: {exc})"
+    return Result(Status.ERROR, check.evidence, detail).to_json()
+
+
+def _from_json(obj: dict[str, Any]) -> Result:
+    return Result(Status(obj["status"]), Evidence(obj["evidence"]), obj["detail"], obj["data"])

@@ -199,6 +199,11 @@ CASES: list[Case] = [
     _fixed("depth-huge-kernel-range", "depth --size 1..100000 --kernel 100001", "--size"),
     _fixed("depth-downsample-1..512", "depth --size 1..512 --downsample 2", "--size"),
     _fixed("depth-downsample-unseen-pixels", "depth --size 128 --downsample 128", "--size"),
+    # ---- all --jobs ------------------------------------------------------------------
+    *[
+        (f"all-jobs-{i}", lambda p, v=v: ["all", "--quick", "--jobs", v], "--jobs")
+        for i, v in enumerate(["0", "abc", "65", "-1", "1.5", "999999999999"])
+    ],
     # ---- matrix ---------------------------------------------------------------------
     *[
         (f"matrix-size-{i}", lambda p, v=v: ["matrix", "--size", v], "--size")

@@ -1,0 +1,72 @@
+"""``verify all`` in several processes: the same outcomes, in the same order, and a process
+that dies gives ``error`` for its check alone, never a pass or a hang."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from proofs import Evidence, Result, Status, _registry
+
+FAST = ["premise.single-layer", "cor.depth2", "kernel.depth-formula", "thm4.filters-invariant"]
+
+
+def _summary(outcomes: list[_registry.Outcome]) -> list[tuple[str, str, str, str]]:
+    return [(o.check.id, str(o.result.status), o.result.detail, repr(o.result.to_json()["data"]))
+            for o in outcomes]  # fmt: skip
+
+
+def test_processes_change_nothing_but_time() -> None:
+    checks = [_registry.get(cid) for cid in FAST]
+    one = _registry.run_many(checks, quick=True, jobs=1)
+    seen: list[str] = []
+    two = _registry.run_many(
+        checks, quick=True, jobs=2, progress=lambda i, n, cid: seen.append(cid)
+    )
+    assert _summary(one) == _summary(two)
+    assert [o.check.id for o in two] == FAST
+    assert sorted(seen) == sorted(FAST)  # progress reports each check once
+
+
+@pytest.fixture
+def killer():
+    """A check whose process exits abruptly, and one that passes, registered for one test."""
+
+    @_registry.register(
+        "test.dies",
+        title="exits its process",
+        statement="-",
+        method="-",
+        evidence="exact",
+        wrong=({},),
+    )
+    def dies(*, quick: bool = False) -> Result:
+        os._exit(3)
+
+    @_registry.register(
+        "test.fine",
+        title="passes",
+        statement="-",
+        method="-",
+        evidence="exact",
+        wrong=({},),
+    )
+    def fine(*, quick: bool = False) -> Result:
+        return Result.verdict(True, Evidence.EXACT, "fine")
+
+    yield [_registry._REGISTRY["test.dies"], _registry._REGISTRY["test.fine"]]
+    _registry._REGISTRY.pop("test.dies", None)
+    _registry._REGISTRY.pop("test.fine", None)
+
+
+def test_a_dying_process_is_an_error_for_its_check_alone(killer) -> None:
+    checks = [*killer, _registry.get("premise.single-layer")]
+    outcomes = _registry.run_many(checks, quick=True, jobs=2)
+    status = {o.check.id: o.result.status for o in outcomes}
+    assert status == {
+        "test.dies": Status.ERROR,
+        "test.fine": Status.PASS,
+        "premise.single-layer": Status.PASS,
+    }
+    assert "died" in outcomes[0].result.detail
