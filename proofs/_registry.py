@@ -282,7 +282,12 @@ def _run_group(
     ids: list[str], quick: bool, names: tuple[str, ...]
 ) -> list[tuple[str, dict[str, Any], float, tuple[Any, ...]]]:
     """In a worker process: run the checks ``ids`` under the parent's solvers."""
+    import sys
+
     from ._z3 import using_solvers
+
+    if "torch" in sys.modules:  # a parent's thread pool does not survive a fork: stay serial
+        sys.modules["torch"].set_num_threads(1)
 
     out = []
     with using_solvers(names):
