@@ -166,11 +166,14 @@ def _table(outcomes: list[Outcome], out: TextIO) -> None:
                 print(f"{'':<{w}}    {line}", file=out)
 
 
-def _summary(outcomes: list[Outcome]) -> str:
+def _summary(outcomes: list[Outcome], wall: float | None = None, jobs: int = 1) -> str:
     counts = {s: sum(o.result.status == s for o in outcomes) for s in Status}
     total = sum(o.seconds for o in outcomes)
     parts = ", ".join(f"{counts[s]} {s}" for s in Status if counts[s])
-    return f"{len(outcomes)} checks: {parts} ({total:.2f} s)"
+    when = f"{total:.2f} s"
+    if wall is not None and jobs > 1:
+        when += f" of checks, {wall:.2f} s wall in {jobs} processes"
+    return f"{len(outcomes)} checks: {parts} ({when})"
 
 
 def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
@@ -178,7 +181,9 @@ def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
     jobs = _jobs(args.jobs)
     with _with_solvers(args.solvers) as names:
         show, done = _progress(err)
+        start = time.perf_counter()
         outcomes = _registry.run_many(checks, quick=args.quick, jobs=jobs, progress=show)
+        wall = time.perf_counter() - start
         done()
     if args.json:
         json.dump({"solvers": list(names), "checks": [o.to_json() for o in outcomes]}, out,
@@ -186,7 +191,7 @@ def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         _table(outcomes, out)
-        print(_summary(outcomes), file=out)
+        print(_summary(outcomes, wall, min(jobs, len(outcomes))), file=out)
         print(_solver_summary(outcomes, names), file=out)
     return 1 if any(o.result.status in _BAD for o in outcomes) else 0
 
