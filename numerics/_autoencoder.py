@@ -62,11 +62,12 @@ class Scale:
     small_iterations: int  # the tiny nets of Figures 4-5
 
 
-#: The quick form: 8×8 images, few filters and iterations (seconds on a CPU); the full form:
-#: the paper's 32×32 images, 10,000 iterations. Fields in :class:`Scale`'s order: size, D1
-#: filters, D2 filters, iterations, lr, probe inputs per set, iterations of Figures 4-5.
-QUICK = Scale(8, 16, 4, 600, 1e-3, 16, 1500)
-FULL = Scale(32, 64, 64, 10_000, 1e-4, 64, 20_000)
+#: The quick form: 8×8 images, few filters and iterations (seconds on a CPU).
+QUICK = Scale(size=8, d1_filters=16, d2_filters=4, iterations=600, lr=1e-3, test_count=16,
+              small_iterations=1500)  # fmt: skip
+#: The full form: the paper's 32×32 images and 10,000 iterations.
+FULL = Scale(size=32, d1_filters=64, d2_filters=64, iterations=10_000, lr=1e-4, test_count=64,
+             small_iterations=20_000)  # fmt: skip
 
 
 def scale(cfg: RunConfig) -> Scale:
