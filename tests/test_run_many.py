@@ -29,35 +29,24 @@ def test_processes_change_nothing_but_time() -> None:
     assert sorted(seen) == sorted(FAST)  # progress reports each check once
 
 
+def _dies(*, quick: bool = False) -> Result:
+    os._exit(3)
+
+
+def _fine(*, quick: bool = False) -> Result:
+    return Result.verdict(True, Evidence.EXACT, "fine")
+
+
 @pytest.fixture
 def killer():
     """A check whose process exits abruptly, and one that passes, registered for one test."""
-
-    @_registry.register(
-        "test.dies",
-        title="exits its process",
-        statement="-",
-        method="-",
-        evidence="exact",
-        wrong=({},),
-    )
-    def dies(*, quick: bool = False) -> Result:
-        os._exit(3)
-
-    @_registry.register(
-        "test.fine",
-        title="passes",
-        statement="-",
-        method="-",
-        evidence="exact",
-        wrong=({},),
-    )
-    def fine(*, quick: bool = False) -> Result:
-        return Result.verdict(True, Evidence.EXACT, "fine")
-
-    yield [_registry._REGISTRY["test.dies"], _registry._REGISTRY["test.fine"]]
-    _registry._REGISTRY.pop("test.dies", None)
-    _registry._REGISTRY.pop("test.fine", None)
+    ids = {"test.dies": _dies, "test.fine": _fine}
+    for cid, func in ids.items():
+        texts = {"title": cid, "statement": "-", "method": "-"}
+        _registry.register(cid, evidence="exact", wrong=({},), **texts)(func)
+    yield [_registry._REGISTRY[cid] for cid in ids]
+    for cid in ids:
+        _registry._REGISTRY.pop(cid, None)
 
 
 def test_a_dying_process_is_an_error_for_its_check_alone(killer) -> None:
