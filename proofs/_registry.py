@@ -258,13 +258,20 @@ def run_many(
                 progress(len(done), total, cid)
 
     broken = False
-    with ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context)
+    try:
         futures = [pool.submit(_run_group, ids, quick, names) for ids in groups]
         for future in as_completed(futures):
             try:
                 record(future.result())
             except BrokenProcessPool:
                 broken = True  # every pending future fails with it: rerun those alone
+    except BaseException:  # Ctrl-C: stop now, not after the queued checks
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    pool.shutdown()
     if broken:
         # one process per check left, so a check that kills its process is the only error
         for c in checks:

@@ -59,3 +59,35 @@ def test_a_dying_process_is_an_error_for_its_check_alone(killer) -> None:
         "premise.single-layer": Status.PASS,
     }
     assert "died" in outcomes[0].result.detail
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_ctrl_c_stops_every_process_at_once() -> None:
+    """SIGINT to the command's process group (a terminal's Ctrl-C): exit 130 in seconds, one
+    line, no worker left behind, although most checks were still queued."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def default_sigint() -> None:  # a backgrounded suite's children inherit an ignored SIGINT
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "proofs", "all", "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
+    time.sleep(2.5)  # the workers are running checks by now
+    os.killpg(proc.pid, signal.SIGINT)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - start < 5
+    assert err.strip().splitlines()[-1] == "verify: interrupted"
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing of the process group is left
