@@ -16,9 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
-from numerics import tables
-from numerics._experiment import RunConfig
-from symconv._atomic import write_atomic
+from numerics import RunConfig, tables
+from symconv import write_atomic
 
 TITLES = {
     "table1": "Table 1: spectra of trained linear conv autoencoders",
