@@ -225,8 +225,9 @@ def run_many(
     With ``jobs > 1`` (where the platform forks) the checks run in that many processes: the
     checks that need torch together in one of them, so torch loads once, the others one by
     one as processes free up. A check's result crosses the process boundary as its JSON form,
-    so ``verify all --json`` prints the same whatever ``jobs``. A process that dies makes its
-    checks ``error``, never a pass and never a hang.
+    so ``verify all --json`` prints the same whatever ``jobs``. A check that kills its process
+    is ``error`` (the checks it took down with it are rerun one per process), never a pass
+    and never a hang; Ctrl-C cancels the queue and stops every worker at once.
     """
     import multiprocessing
 
