@@ -16,19 +16,15 @@ import argparse
 import json
 from pathlib import Path
 
-from numerics import RunConfig, tables
+from numerics import RunConfig, get_experiment, tables
 from symconv import write_atomic
 
-TITLES = {
-    "table1": "Table 1: spectra of trained linear conv autoencoders",
-    "table2": "Table 2: spectra of deep single-filter linear nets",
-    "table1-init": "Table 1 across initial scales",
-}
+NAMES = ("table1", "table1-init", "table2")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=sorted(TITLES))
+    parser.add_argument("name", choices=NAMES)
     parser.add_argument("folder", type=Path)
     args = parser.parse_args()
     path = args.folder / f"{args.name}.json"
@@ -38,7 +34,9 @@ def main() -> None:
     obj["verdict"] = tables.experiment_verdict(args.name)(cfg, rows)
     obj["stopped_early"] = True
     write_atomic(path, json.dumps(obj, indent=1))
-    tables._figures(args.name, TITLES[args.name])(cfg, rows)
+    figures = get_experiment(args.name).figures
+    assert figures is not None
+    figures(cfg, rows)  # the experiment's own figures, titles included
     print(f"{path}: {len(rows)} rows, verdict {obj['verdict']['verdict']}")
 
 
