@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from _browser import browser_context, open_page  # noqa: E402
 
-from proofs.cli import main  # noqa: E402
+from verifier.cli import main  # noqa: E402
 
 
 def run(size: int, repeat: int) -> None:

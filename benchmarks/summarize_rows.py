@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from numerics import RunConfig, get_experiment, tables
-from symconv import write_atomic
+from verifier import write_atomic
 
 NAMES = ("table1", "table1-init", "table2")
 

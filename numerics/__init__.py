@@ -1,46 +1,39 @@
 """The paper's torch experiments (Tables 1-2, Figures 2-8) as empirical cross-checks.
 
+Each experiment declares its rows (:class:`Experiment`); the ``verify`` program runs them.
 torch is imported lazily inside the experiments, so ``import numerics`` is cheap.
 """
 
+from ._data import check_images
 from ._ensemble import EnsembleResult, train_chain_ensemble, train_conv_ensemble
 from ._experiment import (
     EXPERIMENT_MODULES,
+    MAX_SEEDS,
     Experiment,
     ExperimentError,
+    Output,
+    Row,
     RunConfig,
-    check_device,
-    check_seed,
     get_experiment,
     list_experiments,
-    parse_seeds,
-    print_result,
     readings_of,
-    run_experiment,
 )
 from ._linalg import end_to_end_matrix
-from ._store import StoreError, check_out_folder, folder_lock
-from .report import write_report
 
 __all__ = [
     "EXPERIMENT_MODULES",
+    "MAX_SEEDS",
     "EnsembleResult",
     "Experiment",
     "ExperimentError",
+    "Output",
+    "Row",
     "RunConfig",
-    "StoreError",
-    "check_device",
-    "check_out_folder",
-    "check_seed",
+    "check_images",
     "end_to_end_matrix",
-    "folder_lock",
     "get_experiment",
     "list_experiments",
-    "parse_seeds",
-    "print_result",
     "readings_of",
-    "run_experiment",
     "train_chain_ensemble",
     "train_conv_ensemble",
-    "write_report",
 ]

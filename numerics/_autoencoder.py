@@ -297,7 +297,8 @@ def io_figure(
             f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
         )
     return grid_figure(
-        cfg.out / f"{name}-{row['key']}.png",
+        cfg.out,
+        f"{name}-{row['key']}.png",
         title,
         cols,
         normalize=tuple(norm),

@@ -1,5 +1,8 @@
 """PNG figures for the experiments (matplotlib, Agg backend): input → output grids, spectra,
 top eigenvectors as images. Arrays come from the ``.npz`` file a row saved in ``cfg.out``.
+
+Nothing here opens a file: figures and arrays go through the run's :class:`Output` (the
+``verify`` program's output folder), which names, confines and writes them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from symconv import write_atomic
+from ._experiment import Output
 
 __all__ = [
     "ensemble_spectra_figure",
@@ -32,20 +35,20 @@ def _plt() -> ModuleType:
     return plt
 
 
-def save_figure(fig: Any, path: Path, dpi: int) -> Path:
-    """Render ``fig`` as PNG and write it atomically (a reader never sees half a file); the
-    figure is closed."""
+def save_figure(fig: Any, out: Output, name: str, dpi: int) -> Path:
+    """Render ``fig`` as PNG in memory and hand it to ``out`` as file ``name`` (written
+    atomically there: a reader never sees half a file); the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     _plt().close(fig)
-    return write_atomic(path, buf.getvalue())
+    return out.write(name, buf.getvalue())
 
 
-def save_arrays(out: Path | None, name: str, key: str, **arrays: Any) -> str | None:
-    """Save ``arrays`` (tensors or arrays) to ``out/NAME-KEY.npz``; returns the file name."""
+def save_arrays(out: Output | None, name: str, key: str, **arrays: Any) -> str | None:
+    """Save ``arrays`` (tensors or arrays) as ``NAME-KEY.npz`` in ``out``; returns the file
+    name."""
     if out is None:
         return None
-    out.mkdir(parents=True, exist_ok=True)
     fname = f"{name}-{key}.npz"
     clean: dict[str, Any] = {}
     for k, v in arrays.items():
@@ -54,15 +57,18 @@ def save_arrays(out: Path | None, name: str, key: str, **arrays: Any) -> str | N
         clean[k] = np.asarray(v, dtype=np.float32)
     buf = io.BytesIO()
     np.savez_compressed(buf, **clean)
-    write_atomic(out / fname, buf.getvalue())
+    out.write(fname, buf.getvalue())
     return fname
 
 
-def load_arrays(out: Path, row: dict[str, Any]) -> dict[str, np.ndarray] | None:
+def load_arrays(out: Output, row: dict[str, Any]) -> dict[str, np.ndarray] | None:
+    """The arrays a row saved (``row["arrays"]``), read back through ``out``; ``None`` when
+    the row has none or the file is gone."""
     fname = row.get("arrays")
-    if not fname or not (out / fname).exists():
+    data = out.read(fname) if isinstance(fname, str) and fname else None
+    if data is None:
         return None
-    with np.load(out / fname) as z:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
 
@@ -94,7 +100,8 @@ def _show(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def grid_figure(
-    path: Path,
+    out: Output,
+    name: str,
     title: str,
     columns: list[tuple[str, np.ndarray]],
     *,
@@ -134,12 +141,12 @@ def grid_figure(
                 ax.set_title(f"{label}\n{rng}", fontsize=8)
     fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
-    save_figure(fig, path, dpi=110)
-    return path
+    return save_figure(fig, out, name, dpi=110)
 
 
 def spectrum_figure(
-    path: Path,
+    out: Output,
+    name: str,
     title: str,
     spectra: list[tuple[str, list[float]]],
     *,
@@ -185,8 +192,7 @@ def spectrum_figure(
     ax.set_title(title + extra, fontsize=9)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    save_figure(fig, path, dpi=110)
-    return path
+    return save_figure(fig, out, name, dpi=110)
 
 
 #: The lowest magnitude an ensemble figure draws; smaller values are drawn at it.
@@ -194,7 +200,7 @@ FLOOR = 1e-8
 
 
 def ensemble_spectra_figure(
-    out: Path, name: str, title: str, rows: list[dict[str, Any]], *, quick: bool
+    out: Output, name: str, title: str, rows: list[dict[str, Any]], *, quick: bool
 ) -> list[Path]:
     """``out/NAME_spectra.png``: one panel per row of Tables 1-2, every seed's spectrum
     (x: a seed that did not reach the loss target), the median seed in black, a dotted line
@@ -253,4 +259,4 @@ def ensemble_spectra_figure(
         f"dotted: index n)", fontsize=9,
     )  # fmt: skip
     fig.tight_layout()
-    return [save_figure(fig, out / f"{name}_spectra.png", dpi=100)]
+    return [save_figure(fig, out, f"{name}_spectra.png", dpi=100)]

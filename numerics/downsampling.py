@@ -141,7 +141,8 @@ def _spectra(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
         return []
     return [
         spectrum_figure(
-            cfg.out / "downsampling-spectra.png",
+            cfg.out,
+            "downsampling-spectra.png",
             "Spectra of the end-to-end matrices (Figures 2-3)",
             [(_label(r), r["spectrum"]) for r in done],
             marks={_label(r): int(r["n_train"]) for r in done},

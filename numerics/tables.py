@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from paperdata import TABLE1, TABLE2, depth_for_params
 from symconv import (
-    TABLE1,
-    TABLE2,
     Conv2d,
     Network,
     Residual,
     conv_matrix,
     conv_stack,
-    depth_for_params,
     heuristic_depth,
     network_matrix,
 )

@@ -1,23 +1,43 @@
 """Checks of every claim of *Memorization in Overparameterized Autoencoders*.
 
-The registry (:func:`register`, :func:`load_all`, :func:`run`) and the ``verify`` command
-line live here; each claim has its own module (``proofs.thm1``, ``proofs.thm4``, ...).
+The registry (:func:`register`, :func:`load_all`, :func:`run`, :func:`run_many`), the
+three-valued solver layer and the sympy identities behind ``proof`` verdicts; each claim
+has its own module (``proofs.thm1``, ``proofs.thm4``, ...). The ``verify`` program that
+runs them is :mod:`verifier`.
 """
 
-from ._errors import UsageError
-from ._registry import CHECK_MODULES, Check, Outcome, get, load_all, register, run
+from . import _identities as identities
+from ._registry import (
+    CHECK_MODULES,
+    Check,
+    Outcome,
+    default_jobs,
+    get,
+    load_all,
+    register,
+    run,
+    run_many,
+)
 from ._result import Evidence, Result, Status
+from ._z3 import available_solvers, using_solvers
+from .audit import AuditRow, audit_tables
 
 __all__ = [
     "CHECK_MODULES",
+    "AuditRow",
     "Check",
     "Evidence",
     "Outcome",
     "Result",
     "Status",
-    "UsageError",
+    "audit_tables",
+    "available_solvers",
+    "default_jobs",
     "get",
+    "identities",
     "load_all",
     "register",
     "run",
+    "run_many",
+    "using_solvers",
 ]

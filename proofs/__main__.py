@@ -1,5 +1,7 @@
+"""``python -m proofs``: the ``verify`` program (kept for scripts that call it so)."""
+
 import sys
 
-from .cli import main
+from verifier.cli import main
 
 sys.exit(main())

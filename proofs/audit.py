@@ -5,7 +5,7 @@ parameters (9 per layer) as the ``s⁴`` of a fully connected layer on s×s imag
 audit recomputes, for every printed row of Tables 1 and 2, the heuristic bound and the
 parameter count of the stated architecture (``9·(2F + (L − 2)F²)`` weights for L layers
 of F filters, no biases) and reports the rows whose printed numbers do not follow. The
-printed rows themselves are :data:`symconv.TABLE1` and :data:`symconv.TABLE2`.
+printed rows themselves are :data:`paperdata.TABLE1` and :data:`paperdata.TABLE2`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class AuditRow:
 
 def audit_tables() -> list[AuditRow]:
     """Every printed row of Tables 1–2 against the recomputed bound and parameter count."""
-    from symconv import TABLE1, TABLE2, conv_stack, depth_for_params, heuristic_depth
+    from paperdata import TABLE1, TABLE2, depth_for_params
+    from symconv import conv_stack, heuristic_depth
 
     rows: list[AuditRow] = []
     items = [(t, i, r) for t, rs in ((1, TABLE1), (2, TABLE2)) for i, r in enumerate(rs, 1)]

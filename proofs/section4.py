@@ -40,7 +40,8 @@ def _half(s: int) -> int:
 def check_downsampling_depth(
     *, quick: bool = False, max_size: int = 64, claimed: Callable[[int], int] = _half
 ) -> Result:
-    from symconv import certify, downsampling_net, min_full_depth_of
+    from paperdata import downsampling_net
+    from symconv import certify, min_full_depth_of
 
     bad = []
     sizes = [s for s in size_range((4, max_size)) if s % 2 == 0]

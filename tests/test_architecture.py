@@ -1,4 +1,5 @@
-"""The shared pieces the three packages stand on: one error class, one home for the paper."""
+"""The layering of the README: three libraries under one program, one error class per
+layer, one home for the paper's printed data."""
 
 from __future__ import annotations
 
@@ -9,40 +10,78 @@ from pathlib import Path
 
 import pytest
 
+import paperdata
 import symconv
-from numerics import ExperimentError, StoreError
-from proofs import UsageError
+from numerics import ExperimentError
+from verifier import UsageError
+from verifier.cli import main
 
 
-@pytest.mark.parametrize("cls", [symconv.SymconvError, UsageError, ExperimentError, StoreError])
-def test_every_argument_error_is_the_one_base(cls):
-    exc = cls("--size", 0, "must be a positive integer")
-    assert isinstance(exc, symconv.ArgumentError)
+def test_the_programs_error_names_the_argument_and_cuts_long_values():
+    exc = UsageError("--size", 0, "must be a positive integer")
     assert isinstance(exc, ValueError)
     assert (exc.argument, exc.value) == ("--size", 0)
     assert str(exc) == "--size: must be a positive integer (got 0)"
+    assert str(UsageError("--out", "x" * 500, "bad")).endswith("(500 characters))")
 
 
-def test_long_values_are_cut_except_symconv_ones():
+@pytest.mark.parametrize(
+    "exc",
+    [symconv.SymconvError("size", 0, "must be positive"), ExperimentError("size", 0, "bad")],
+    ids=["symconv", "numerics"],
+)
+def test_library_errors_are_value_errors_naming_the_argument(exc):
+    assert isinstance(exc, ValueError) and not isinstance(exc, UsageError)
+    assert (exc.argument, exc.value) == ("size", 0)
+
+
+def test_a_library_error_at_the_boundary_is_one_line_and_exit_2(monkeypatch, capsys):
+    import io
+
+    import verifier.cli_masks as masks
+
+    def boom(*_a, **_k):
+        raise ExperimentError("--images", "y" * 400, "not an image")
+
+    monkeypatch.setattr(masks, "_masks", boom)
+    err = io.StringIO()
+    assert main(["masks", "--size", "3", "--depth", "1"], io.StringIO(), err) == 2
+    line = err.getvalue()
+    assert line.count("\n") == 1 and "--images: not an image" in line and len(line) < 300
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    import io
+
+    import verifier.cli_masks as masks
+
+    def bug(*_a, **_k):
+        raise ValueError("a bug, not a user's mistake")
+
+    monkeypatch.setattr(masks, "_masks", bug)
+    with pytest.raises(ValueError, match="a bug"):
+        main(["masks", "--size", "3", "--depth", "1"], io.StringIO(), io.StringIO())
+
+
+def test_symconv_values_are_shown_in_full():
     long = "x" * 500
-    assert str(UsageError("--out", long, "bad")).endswith("(500 characters))")
     assert str(symconv.SymconvError("shape", long, "bad")).endswith(repr(long) + ")")
 
 
 def test_the_command_line_imports_no_numpy_to_report_a_mistake():
-    code = "import sys, proofs.cli; print('numpy' in sys.modules)"
+    code = "import sys, verifier.cli; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_printed_tables_have_every_row_once():
-    assert len(symconv.TABLE1) == 9 and len(symconv.TABLE2) == 9
-    assert [r.skip for r in symconv.TABLE2] == [False] * 4 + [True] * 2 + [False, True, True]
-    assert all(r.filters == 1 for r in symconv.TABLE2)
-    assert {r.size for r in symconv.TABLE1} == {3}
+    assert len(paperdata.TABLE1) == 9 and len(paperdata.TABLE2) == 9
+    assert [r.skip for r in paperdata.TABLE2] == [False] * 4 + [True] * 2 + [False, True, True]
+    assert all(r.filters == 1 for r in paperdata.TABLE2)
+    assert {r.size for r in paperdata.TABLE1} == {3}
 
 
-PACKAGES = ("symconv", "numerics", "proofs")
+PACKAGES = ("symconv", "paperdata", "numerics", "proofs", "verifier")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,7 +104,10 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
 
 
 def _package_files(package: str) -> list[Path]:
-    return sorted((ROOT / package).glob("*.py"))
+    """The package's modules; ``proofs/__main__.py`` is the program's old entry point (it
+    only calls :func:`verifier.cli.main`), not part of the library."""
+    files = sorted((ROOT / package).glob("*.py"))
+    return [f for f in files if (package, f.name) != ("proofs", "__main__.py")]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -83,8 +125,18 @@ def test_packages_meet_only_through_their_init(package):
 
 @pytest.mark.parametrize(
     ("package", "forbidden"),
-    [("symconv", {"numerics", "proofs"}), ("numerics", {"proofs"})],
-    ids=["symconv-stands-alone", "numerics-never-imports-proofs"],
+    [
+        ("symconv", {"paperdata", "numerics", "proofs", "verifier"}),
+        ("paperdata", {"numerics", "proofs", "verifier"}),
+        ("numerics", {"proofs", "verifier"}),
+        ("proofs", {"verifier"}),
+    ],
+    ids=[
+        "symconv-stands-alone",
+        "paperdata-on-symconv",
+        "numerics-never-imports-proofs-or-the-program",
+        "proofs-never-imports-the-program",
+    ],
 )
 def test_floors_point_down(package, forbidden):
     bad = [
@@ -136,4 +188,28 @@ def test_checks_build_results_two_ways_only():
                 and f.attr not in ("verdict", "combine")
             ):
                 bad.append(f"{path.name}:{node.lineno} Result.{f.attr}")
+    assert bad == []
+
+
+def test_symconv_is_mathematics_only():
+    """No file writing, pictures, program errors or printed tables in the mathematics."""
+    names = {p.name for p in _package_files("symconv")}
+    assert not names & {"_atomic.py", "_png.py", "_figure.py", "_paper.py"}
+    bad = [
+        f"{path.name}: {name}"
+        for path in _package_files("symconv")
+        for name, _ in _imports(path)
+        if name.split(".")[0] in {"matplotlib", "PIL", "tempfile", "argparse"}
+    ]
+    assert bad == []
+
+
+def test_libraries_open_no_files_for_experiments():
+    """numerics writes figures and arrays only through the run's Output."""
+    bad = [
+        f"{path.name}: {name}"
+        for path in _package_files("numerics")
+        for name, _ in _imports(path)
+        if name in {"tempfile", "verifier"} or name.startswith("verifier.")
+    ]
     assert bad == []

@@ -1,6 +1,6 @@
 """Every bad input gets one stderr line naming the argument, exit code 2, no traceback, fast.
 
-Each case runs the real entry point (:func:`proofs.cli.main`) in process with captured
+Each case runs the real entry point (:func:`verifier.cli.main`) in process with captured
 streams. The places a hostile but realistic user points the tool at (a FIFO, ``/dev/zero``,
 a 3 GB sparse file, a decompression bomb, a 5000-character name, damaged rows files) are
 made in a temporary folder. Property tests then throw generated argument strings at
@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofs.cli import main
+from verifier.cli import main
 
 #: Seconds a refusal may take (the first case that imports torch pays a few seconds).
 TIME_BOUND = 20.0

@@ -19,15 +19,15 @@ from pathlib import Path
 import pytest
 
 import numerics._experiment as experiment
-from numerics._store import FILE_FORMAT, RowStore, StoreError
-from proofs.cli import main
-from symconv._atomic import write_atomic
+from verifier import UsageError, write_atomic
+from verifier.cli import main
+from verifier.store import FILE_FORMAT, RowStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = (
     "import sys, numerics._experiment as e; "
     "e.EXPERIMENT_MODULES['tiny-test'] = '_tiny_experiment'; "
-    "from proofs.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from verifier.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
@@ -188,7 +188,7 @@ def test_atomic_write_leaves_no_temporary_on_failure(tmp_path: Path) -> None:
 def test_lock_refuses_a_second_writer_in_process(tmp_path: Path) -> None:
     ident = experiment.RunConfig().identity("tiny-test")
     with RowStore.open(tmp_path, "tiny-test", ident, resume=False):
-        with pytest.raises(StoreError, match="another run is writing"):
+        with pytest.raises(UsageError, match="another run is writing"):
             with RowStore.open(tmp_path, "tiny-test", ident, resume=False):
                 pass
     with RowStore.open(tmp_path, "tiny-test", ident, resume=False):  # released
@@ -247,7 +247,7 @@ def test_real_sigint_prints_one_line_and_keeps_rows(tmp_path: Path) -> None:
 
 
 def test_a_second_report_on_one_folder_is_refused(tmp_path: Path) -> None:
-    from numerics._store import folder_lock
+    from verifier.store import folder_lock
 
     with folder_lock(str(tmp_path), tmp_path, "report", what="a report"):
         code, out, err = run("report", "--quick", "--out", str(tmp_path))

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from proofs.cli import main
+from verifier.cli import main
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs.cli import main
+from verifier.cli import main
 
 
 def run(*argv: str) -> tuple[int, str, str]:

@@ -9,10 +9,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics import ExperimentError, parse_seeds, readings_of, run_experiment, tables  # noqa: E402
+from numerics import readings_of, tables  # noqa: E402
 from numerics._experiment import RunConfig  # noqa: E402
 from numerics.tables import RowSpec, memorized, row_verdict  # noqa: E402
-from proofs.cli import main  # noqa: E402
+from verifier import UsageError  # noqa: E402
+from verifier.cli import main  # noqa: E402
+from verifier.runner import parse_seeds, run_experiment  # noqa: E402
 
 
 def _cli(*argv: str) -> tuple[int, str, str]:
@@ -34,7 +36,7 @@ def test_parse_seeds(text, want):
 
 @pytest.mark.parametrize("text", ["0", "-2", "4..2", "-1..3", "x", "1..", "1,1", "1.5"])
 def test_parse_seeds_rejects(text):
-    with pytest.raises(ExperimentError, match="--seeds"):
+    with pytest.raises(UsageError, match="--seeds"):
         parse_seeds(text)
 
 

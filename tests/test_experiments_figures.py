@@ -21,6 +21,8 @@ from numerics import (  # noqa: E402
     nonlinear,
 )
 from numerics._metrics import LAND_TOL, memorization_metrics, output_metrics  # noqa: E402
+from verifier.report import write_report  # noqa: E402
+from verifier.runner import run_experiment  # noqa: E402
 
 RNG = np.random.default_rng(0)
 TRAIN = RNG.uniform(0, 1, size=(2, 3, 4, 4))
@@ -86,7 +88,7 @@ def tiny(monkeypatch):
     ],
 )
 def test_tiny_experiment_writes_json_and_png(tiny, tmp_path, name: str, keys: list[str]) -> None:
-    res = numerics.run_experiment(name, quick=True, out=tmp_path)
+    res = run_experiment(name, quick=True, out=tmp_path)
     assert [r["key"] for r in res["rows"]] == keys
     stored = json.loads((tmp_path / f"{name}.json").read_text())
     assert [r["key"] for r in stored["rows"]] == keys
@@ -104,7 +106,7 @@ def test_tiny_experiment_writes_json_and_png(tiny, tmp_path, name: str, keys: li
         with open(f, "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
     # --resume keeps finished rows instead of recomputing them
-    again = numerics.run_experiment(name, quick=True, out=tmp_path, resume=True)
+    again = run_experiment(name, quick=True, out=tmp_path, resume=True)
     assert [r["seconds"] for r in again["rows"]] == [r["seconds"] for r in res["rows"]]
 
 
@@ -126,7 +128,7 @@ def test_report_page(tiny, tmp_path, monkeypatch) -> None:
         if name != "downsampling":
             monkeypatch.delitem(mods, name)
     monkeypatch.setitem(mods, "ghost", "numerics._no_such_module")
-    path = numerics.write_report(tmp_path, quick=True)
+    path = write_report(tmp_path, quick=True)
     assert path == tmp_path / "index.html"
     page = path.read_text()
     assert 'id="exp-downsampling"' in page and 'id="exp-ghost"' in page

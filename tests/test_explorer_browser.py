@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from _browser import browser_context, open_page, shot
 
-from proofs.cli import main
 from symconv import conv_stack, factored_pattern
+from verifier.cli import main
 
 pytestmark = pytest.mark.browser
 
@@ -121,7 +121,7 @@ def test_page_depth_equals_verify_depth(page: Any, kernel: int) -> None:
 
 @pytest.mark.parametrize(("size", "depth"), [(4, 0), (4, 1), (6, 2), (8, 2), (10, 4)])
 def test_page_downsampling_mask_equals_symconv(page: Any, size: int, depth: int) -> None:
-    from proofs._cli_symconv import _downsampling_family, _mask_rows
+    from verifier.cli_masks import _downsampling_family, _mask_rows
 
     pat = factored_pattern(_downsampling_family(size, 3, 2)(depth))
     assert pat is not None
@@ -279,7 +279,7 @@ def test_first_reach_depths_agree_with_the_masks(
     page: Any, size: int, depth: int, kernel: int, downsample: int
 ) -> None:
     """The grid's numbers: pixel (r', c') is first reached at depth max(f_r[r'], f_c[c'])."""
-    from proofs._cli_symconv import _downsampling_family
+    from verifier.cli_masks import _downsampling_family
 
     def mask(d: int) -> np.ndarray:
         if downsample == 1:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from proofs import _identities
-from proofs.cli import main
+from verifier.cli import main
 
 NAMES = [i.name for i in _identities.IDENTITIES]
 

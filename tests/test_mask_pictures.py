@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from proofs.cli import build_parser, main
+from verifier.cli import build_parser, main
 
 pytest.importorskip("matplotlib")
 

@@ -74,7 +74,7 @@ def test_adding_an_experiment_example_runs(tmp_path, monkeypatch) -> None:
     import sys
 
     import numerics._experiment as experiment
-    from proofs.cli import main
+    from verifier.cli import main
 
     (tmp_path / "readme_experiment_example.py").write_text(_code_after("Adding an experiment"))
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -16,10 +16,10 @@ from _browser import browser_context, open_page, shot
 torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-import numerics  # noqa: E402
 from numerics import _autoencoder, _experiment, downsampling  # noqa: E402
 from proofs import _registry  # noqa: E402
-from proofs._report_inputs import audit_table, check_outcomes  # noqa: E402
+from verifier.report import write_report  # noqa: E402
+from verifier.report_inputs import audit_table, check_outcomes  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +42,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if name != "downsampling":
                 mp.delitem(_experiment.EXPERIMENT_MODULES, name)
         out = tmp_path_factory.mktemp("report")
-        return numerics.write_report(
-            out, quick=True, checks=check_outcomes(quick=True), audit=audit_table()
-        )
+        return write_report(out, quick=True, checks=check_outcomes(quick=True), audit=audit_table())
     finally:
         mp.undo()
 

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics import run_experiment, tables  # noqa: E402
+from numerics import tables  # noqa: E402
 from numerics._fastlinear import (  # noqa: E402
     ChainTrainer,
     FastLinearChain,
@@ -19,17 +19,16 @@ from numerics._fastlinear import (  # noqa: E402
 )
 from numerics._nets import build_model, weights_of  # noqa: E402
 from numerics.tables import RowSpec  # noqa: E402
+from paperdata import TABLE1, TABLE2, depth_for_params  # noqa: E402
 from symconv import (  # noqa: E402
-    TABLE1,
-    TABLE2,
     Conv2d,
     Network,
     Residual,
     conv_stack,
-    depth_for_params,
     heuristic_depth,
     network_matrix,
 )
+from verifier.runner import run_experiment  # noqa: E402
 
 REQUIRED = {
     "key", "size", "train_examples", "layers", "conv_layers", "filters", "params",

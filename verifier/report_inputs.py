@@ -13,7 +13,7 @@ __all__ = ["audit_table", "check_outcomes"]
 
 def check_outcomes(quick: bool, log: TextIO | None = None) -> list[dict[str, Any]]:
     """Run every registered check: ``verify all --json``'s rows plus reference and claim."""
-    from . import _registry
+    import proofs as _registry
 
     rows = []
     checks = _registry.load_all()
@@ -32,7 +32,7 @@ def check_outcomes(quick: bool, log: TextIO | None = None) -> list[dict[str, Any
 
 def audit_table() -> tuple[list[str], list[list[str]]]:
     """``verify audit`` as a table of at most 8 columns (header, rows)."""
-    from .audit import audit_tables
+    from proofs import audit_tables
 
     header = [
         "table / row",

@@ -17,7 +17,7 @@ from argparse import Namespace, _SubParsersAction
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._errors import UsageError
+from .errors import UsageError
 
 __all__ = ["explore_page"]
 
@@ -32,7 +32,7 @@ def _python_summary(size: int, depth: int, kernel: int, filters: int, downsample
     if downsample == 1:
         net = conv_stack(size, depth, kernel=kernel, filters=filters)
     else:
-        from ._cli_symconv import _downsampling_family
+        from .cli_masks import _downsampling_family
 
         net = _downsampling_family(size, kernel, downsample)(depth)
     pat = factored_pattern(net)
@@ -57,7 +57,7 @@ def explore_page(
         else:
             from symconv import min_full_depth_of
 
-            from ._cli_symconv import _downsampling_family
+            from .cli_masks import _downsampling_family
 
             depth = max(1, min_full_depth_of(_downsampling_family(size, kernel, 2), 2 * size) or 1)
     initial = {
@@ -118,7 +118,7 @@ def _explore(args: Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("--out", args.out, "is a folder; give a file name ending in .html")
     if not path.parent.is_dir():
         raise UsageError("--out", args.out, "its folder does not exist")
-    from symconv import write_atomic
+    from .store import write_atomic
 
     write_atomic(path, explore_page(size, depth, kernel, filters, args.downsample))
     print(f"explorer written to {path} (open it in a browser; it needs no network)", file=out)

@@ -10,7 +10,7 @@ import json
 from argparse import Namespace, _SubParsersAction
 from typing import Any, TextIO
 
-from ._errors import UsageError
+from .errors import UsageError
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
@@ -53,7 +53,7 @@ def _need_torch() -> None:
 
 
 def _seed(text: str) -> int:
-    from numerics import check_seed
+    from .runner import check_seed
 
     return check_seed(text)
 
@@ -82,7 +82,9 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
                 print(f"{name:<12} {mark} {reading:<16} {text}", file=out)
         print("* = runs by default", file=out)
         return 0
-    result = numerics.run_experiment(
+    from .runner import print_result, run_experiment
+
+    result = run_experiment(
         args.name,
         quick=args.quick,
         device=args.device,
@@ -99,22 +101,22 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(result, out, indent=1)
         out.write("\n")
     else:
-        numerics.print_result(result, out)
+        print_result(result, out)
     return 0
 
 
 def _report(args: Namespace, out: TextIO, err: TextIO) -> int:
     _need_torch()
-    import numerics
-    from numerics import check_device, check_out_folder, folder_lock
-
-    from ._report_inputs import audit_table, check_outcomes
+    from .report import write_report
+    from .report_inputs import audit_table, check_outcomes
+    from .runner import check_device
+    from .store import check_out_folder, folder_lock
 
     seed = _seed(args.seed or "0")
     device = check_device(args.device)
     folder = check_out_folder(args.out, "--out")
     with folder_lock(args.out, folder, "report", what="a report"):  # one report at a time
-        path = numerics.write_report(
+        path = write_report(
             folder,
             quick=args.quick,
             device=device,

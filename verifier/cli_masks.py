@@ -12,7 +12,7 @@ from argparse import Namespace, _SubParsersAction
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._errors import UsageError
+from .errors import UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -301,12 +301,14 @@ def _draw_pictures(
         if args.svg or args.gif:
             option, path = ("--svg", args.svg) if args.svg else ("--gif", args.gif)
             raise UsageError(option, path, "needs matplotlib (pip install matplotlib)")
-        from symconv import write_png
+        from .pictures import write_png
 
         # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
         write_png(args.png, mask, scale=max(1, 512 // (size * size)))
         return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
-    from symconv import conv_stack, factored_pattern, mask_figure, mask_gif, min_full_depth
+    from symconv import conv_stack, factored_pattern, min_full_depth
+
+    from .pictures import mask_figure, mask_gif
 
     for path in (args.png, args.svg):
         if path:
@@ -353,7 +355,7 @@ def _check_depth_cost(text: str, sizes: list[int], kernel: int) -> None:
 
 
 def _downsampling_family(size: int, kernel: int, stride: int) -> Callable[[int], Network]:
-    from symconv import downsampling_net
+    from paperdata import downsampling_net
 
     def make(depth: int) -> Network:
         return downsampling_net(size, depth, kernel=kernel, stride=stride)
@@ -505,7 +507,7 @@ def _matrix(args: Namespace, out: TextIO, err: TextIO) -> int:
 def _audit(args: Namespace, out: TextIO, err: TextIO) -> int:
     from dataclasses import asdict
 
-    from .audit import audit_tables
+    from proofs import audit_tables
 
     rows = audit_tables()
     if args.json:

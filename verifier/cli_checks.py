@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import _registry
-from ._errors import UsageError
-from ._registry import Outcome
-from ._result import Evidence, Status
+import proofs as _registry
+from proofs import Evidence, Outcome, Status
+
+from .errors import UsageError
 
 _BAD = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
 
@@ -79,7 +79,7 @@ def _solvers_arg(p: ArgumentParser) -> None:
 
 
 def _parse_solvers(value: str) -> tuple[str, ...]:
-    from ._z3 import available_solvers
+    from proofs import available_solvers
 
     if not value:
         return available_solvers()
@@ -93,7 +93,7 @@ def _parse_solvers(value: str) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def _with_solvers(value: str) -> Iterator[tuple[str, ...]]:
-    from ._z3 import using_solvers
+    from proofs import using_solvers
 
     names = _parse_solvers(value)
     with using_solvers(names):
@@ -369,9 +369,9 @@ def _sympy_scripts(target: Path, check_ids: set[str], index: list[dict]) -> tupl
 
     Returns (scripts written, identities that do not hold).
     """
-    from symconv import write_atomic
+    from proofs import identities as _identities
 
-    from . import _identities
+    from .store import write_atomic
 
     written, bad = 0, 0
     for identity in _identities.for_checks(check_ids):

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from symconv import write_atomic
+from numerics import EXPERIMENT_MODULES, get_experiment
 
-from ._experiment import EXPERIMENT_MODULES, get_experiment, run_experiment
+from .runner import run_experiment
+from .store import write_atomic
 
 __all__ = ["strip_roles", "write_report"]
 

@@ -1,4 +1,4 @@
-"""The paper's facts, typed once: Tables 1–2 as printed, and the Section 4 network.
+"""The paper's printed facts, typed once: Tables 1–2 as printed, and the Section 4 network.
 
 Every other module (the audit in ``proofs``, the experiments in ``numerics``) reads the
 printed rows and builds the architectures from here, so a correction to a transcribed
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._depth import stack_params
-from ._layers import Conv2d, Layer, Network, Upsample
+from symconv import Conv2d, Layer, Network, Upsample, stack_params
 
 __all__ = ["TABLE1", "TABLE2", "PrintedRow", "depth_for_params", "downsampling_net"]
 

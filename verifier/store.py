@@ -27,12 +27,13 @@ import errno
 import json
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from symconv import ArgumentError, write_atomic
+from .errors import UsageError
 
 try:  # POSIX; elsewhere runs are not locked (documented in the README)
     import fcntl
@@ -42,12 +43,13 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "FILE_FORMAT",
     "MAX_ROWS_BYTES",
+    "OutFolder",
     "RowStore",
     "RunInterrupted",
-    "StoreError",
     "check_out_folder",
     "folder_lock",
     "load_rows",
+    "write_atomic",
 ]
 
 #: Version of the file layout above (1 was ``{"experiment", "rows"}`` without identity).
@@ -61,8 +63,28 @@ MAX_NAME_BYTES = 255
 Row = dict[str, Any]
 
 
-class StoreError(ArgumentError):
-    """A bad ``--out`` / ``--resume``: the message names the argument and its value."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -77,15 +99,15 @@ class RunInterrupted(KeyboardInterrupt):
 
 def _check_path_text(argument: str, text: str) -> Path:
     if text == "":
-        raise StoreError(argument, text, "empty path")
+        raise UsageError(argument, text, "empty path")
     if "\x00" in text:
-        raise StoreError(argument, text, "path contains a NUL byte")
+        raise UsageError(argument, text, "path contains a NUL byte")
     raw = os.fsencode(text)
     if len(raw) > MAX_PATH_BYTES:
-        raise StoreError(argument, text[:40] + "…", f"path longer than {MAX_PATH_BYTES} bytes")
+        raise UsageError(argument, text[:40] + "…", f"path longer than {MAX_PATH_BYTES} bytes")
     for part in Path(text).parts:
         if len(os.fsencode(part)) > MAX_NAME_BYTES:
-            raise StoreError(
+            raise UsageError(
                 argument, text[:40] + "…", f"a path component is longer than {MAX_NAME_BYTES} bytes"
             )
     return Path(text)
@@ -100,16 +122,16 @@ def check_out_folder(text: str | os.PathLike[str], argument: str = "--out") -> P
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(
+            raise UsageError(
                 argument, str(text), f"cannot create the folder ({exc.strerror})"
             ) from None
         st = os.stat(path)
     except OSError as exc:
-        raise StoreError(argument, str(text), f"cannot use the path ({exc.strerror})") from None
+        raise UsageError(argument, str(text), f"cannot use the path ({exc.strerror})") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise StoreError(argument, str(text), "exists and is not a folder")
+        raise UsageError(argument, str(text), "exists and is not a folder")
     if not os.access(path, os.W_OK | os.X_OK):
-        raise StoreError(argument, str(text), "folder is not writable")
+        raise UsageError(argument, str(text), "folder is not writable")
     return path
 
 
@@ -119,20 +141,20 @@ def _read_capped(path: Path, argument: str) -> bytes:
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise StoreError(argument, str(path), f"cannot read ({exc.strerror})") from None
+        raise UsageError(argument, str(path), f"cannot read ({exc.strerror})") from None
     if stat.S_ISDIR(st.st_mode):
-        raise StoreError(argument, str(path), "is a folder, not a rows file")
+        raise UsageError(argument, str(path), "is a folder, not a rows file")
     if not stat.S_ISREG(st.st_mode):
-        raise StoreError(argument, str(path), "is not a regular file")
+        raise UsageError(argument, str(path), "is not a regular file")
     if st.st_size > MAX_ROWS_BYTES:
-        raise StoreError(
+        raise UsageError(
             argument, str(path), f"{st.st_size} bytes, more than a rows file ({MAX_ROWS_BYTES})"
         )
     try:
         with open(path, "rb") as fh:
             return fh.read(MAX_ROWS_BYTES + 1)
     except OSError as exc:
-        raise StoreError(argument, str(path), f"cannot read ({exc.strerror})") from None
+        raise UsageError(argument, str(path), f"cannot read ({exc.strerror})") from None
 
 
 def _differences(want: dict[str, Any], have: Any) -> str:
@@ -150,7 +172,7 @@ def _differences(want: dict[str, Any], have: Any) -> str:
 def load_rows(path: Path, name: str, identity: dict[str, Any]) -> dict[str, Row]:
     """The finished rows of a previous run in ``path``, by key, for ``--resume``.
 
-    Refused (:class:`StoreError`, argument ``--resume``) unless ``path`` is a regular file
+    Refused (:class:`UsageError`, argument ``--resume``) unless ``path`` is a regular file
     holding UTF-8 JSON ``{"experiment": name, "format": FILE_FORMAT, "config": identity,
     "rows": [{"key": str, ...}, ...]}``: truncated, damaged or foreign files, another
     experiment's rows and another configuration's rows are never mixed in.
@@ -160,29 +182,29 @@ def load_rows(path: Path, name: str, identity: dict[str, Any]) -> dict[str, Row]
     try:
         obj = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise StoreError(arg, str(path), "not a rows file (binary, not UTF-8 text)") from None
+        raise UsageError(arg, str(path), "not a rows file (binary, not UTF-8 text)") from None
     except (json.JSONDecodeError, RecursionError) as exc:
         why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise StoreError(
+        raise UsageError(
             arg, str(path), f"not a rows file (truncated or damaged JSON: {why})"
         ) from None
     if not isinstance(obj, dict):
-        raise StoreError(
+        raise UsageError(
             arg, str(path), f"not a rows file (a JSON {type(obj).__name__}, not an object)"
         )
     if obj.get("experiment") != name:
-        raise StoreError(
+        raise UsageError(
             arg, str(path), f"holds rows of experiment {obj.get('experiment')!r}, not {name!r}"
         )
     if obj.get("format") != FILE_FORMAT:
-        raise StoreError(
+        raise UsageError(
             arg,
             str(path),
             f"file format {obj.get('format')!r}, this toolkit writes {FILE_FORMAT} "
             "(no recorded configuration to check): rerun without --resume or use another --out",
         )
     if obj.get("config") != identity:
-        raise StoreError(
+        raise UsageError(
             arg,
             str(path),
             "rows of another configuration ("
@@ -191,13 +213,13 @@ def load_rows(path: Path, name: str, identity: dict[str, Any]) -> dict[str, Row]
         )
     rows = obj.get("rows")
     if not isinstance(rows, list):
-        raise StoreError(arg, str(path), f"'rows' is a {type(rows).__name__}, not a list")
+        raise UsageError(arg, str(path), f"'rows' is a {type(rows).__name__}, not a list")
     done: dict[str, Row] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not isinstance(row.get("key"), str):
-            raise StoreError(arg, str(path), f"row {i} is not an object with a string 'key'")
+            raise UsageError(arg, str(path), f"row {i} is not an object with a string 'key'")
         if row["key"] in done:
-            raise StoreError(arg, str(path), f"row key {row['key']!r} appears twice")
+            raise UsageError(arg, str(path), f"row key {row['key']!r} appears twice")
         done[row["key"]] = row
     return done
 
@@ -212,9 +234,10 @@ def folder_lock(
     the process, so a killed run never leaves the folder locked."""
     lock_path = folder / f".{name}.lock"
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        # never through a link: a link planted at the lock's name is refused, not followed
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as exc:
-        raise StoreError("--out", str(out), f"cannot create a lock file ({exc.strerror})") from None
+        raise UsageError("--out", str(out), f"cannot create a lock file ({exc.strerror})") from None
     try:
         if fcntl is not None:
             try:
@@ -222,7 +245,7 @@ def folder_lock(
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise
-                raise StoreError(
+                raise UsageError(
                     "--out",
                     str(out),
                     f"another run is writing {what} there (lock {lock_path.name}); "
@@ -274,3 +297,44 @@ class RowStore:
         }
         write_atomic(self.path, json.dumps(obj, indent=1))
         self.written = len(rows) + len(pending)
+
+
+#: Largest file a run reads back from its folder (a row's arrays): well above any it writes.
+MAX_READ_BYTES = 64 * 2**20
+
+
+class OutFolder:
+    """A run's output folder as :class:`numerics.Output`: files are plain names inside it,
+    written atomically; reads are confined to it, refuse links, FIFOs and devices (they are
+    never opened) and are capped at :data:`MAX_READ_BYTES`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __truediv__(self, name: str) -> Path:
+        return self.folder / self._plain(name)
+
+    @staticmethod
+    def _plain(name: str) -> str:
+        if not name or "/" in name or "\x00" in name or name in (".", ".."):
+            raise UsageError("--out", name, "a file name inside the output folder is expected")
+        return name
+
+    def write(self, name: str, data: bytes) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return write_atomic(self / name, data)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            path = self / name
+        except UsageError:
+            return None  # a name that points outside the folder is not the run's file
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_READ_BYTES:
+                return None
+            return fh.read(MAX_READ_BYTES + 1)

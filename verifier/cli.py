@@ -1,4 +1,4 @@
-"""The ``verify`` command line (also ``python -m proofs``).
+"""The ``verify`` command line (also ``python -m proofs`` and ``python -m verifier``).
 
 Exit codes: 0 all checks passed (or the command succeeded); 1 some check is fail, unknown
 or error; 2 a usage mistake (bad argument value, unknown id), reported as one line on stderr.
@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import NoReturn, TextIO
 
-from symconv import ArgumentError
+from .errors import UsageError, shown
 
 __all__ = ["main"]
 
@@ -40,7 +40,7 @@ class _ArgparseError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import _cli_checks, _cli_numerics, _cli_symconv, _examples, _explore
+    from . import cli_checks, cli_experiments, cli_masks, examples, explore
 
     parser = _Parser(
         prog="verify",
@@ -50,11 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    _cli_checks.add_parsers(sub)
-    _cli_symconv.add_parsers(sub)
-    _cli_numerics.add_parsers(sub)
-    _explore.add_parsers(sub)
-    _examples.add_examples(sub)
+    cli_checks.add_parsers(sub)
+    cli_masks.add_parsers(sub)
+    cli_experiments.add_parsers(sub)
+    explore.add_parsers(sub)
+    examples.add_examples(sub)
     return parser
 
 
@@ -73,8 +73,14 @@ def main(
         return int(exc.code or 0)
     try:
         return int(args.handler(args, out, err))
-    except ArgumentError as exc:  # symconv's, proofs' and numerics' argument errors
+    except UsageError as exc:
         print(f"verify: error: {exc}", file=err)
+        return 2
+    except ValueError as exc:
+        line = _library_mistake(exc)
+        if line is None:
+            raise
+        print(f"verify: error: {line}", file=err)
         return 2
     except BrokenPipeError:
         return 0
@@ -97,3 +103,21 @@ def _interrupted(exc: KeyboardInterrupt, args: argparse.Namespace) -> str:
         else f"verify experiment {name} --out {path.parent} --resume continues it"
     )
     return f"verify: interrupted; {kept} finished row(s) of {name} kept in {path}; {again}"
+
+
+def _library_mistake(exc: ValueError) -> str | None:
+    """The one line for a library's argument error (``symconv.SymconvError``,
+    ``numerics.ExperimentError``) reaching the program's boundary, in the program's style;
+    ``None`` for any other ``ValueError`` (a bug, which keeps its traceback). Only a loaded
+    library can have raised its error, so nothing is imported here."""
+    kinds = [
+        getattr(sys.modules.get(mod), name, None)
+        for mod, name in (("symconv", "SymconvError"), ("numerics", "ExperimentError"))
+    ]
+    if not any(k is not None and isinstance(exc, k) for k in kinds):
+        return None
+    argument, value = getattr(exc, "argument", "?"), getattr(exc, "value", None)
+    why = getattr(exc, "why", None)
+    if why is None:  # SymconvError keeps the value in full in its own message
+        return str(exc)
+    return f"{argument}: {why} (got {shown(value)})"
