@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import torch
-
 from numerics._ensemble import train_chain_ensemble, train_conv_ensemble
+
 from numerics._fastlinear import ChainTrainer
 from numerics._nets import build_model
 from numerics.tables import ADAM_ABOVE_DEPTH, ADAM_LR, GD_LR, _train, critical_constant

@@ -48,8 +48,8 @@ EXPERIMENTS = [Experiment("tiny-test", "three quick rows for the storage tests",
 
 
 def _ensemble_row(key: str, cfg: RunConfig):
-    def thunk(previous: dict | None) -> dict:
-        old = {p["seed"]: p for p in (previous or {}).get("per_seed", [])}
+    def thunk() -> dict:
+        old = {p["seed"]: p for p in cfg.previous.get(key, {}).get("per_seed", [])}
         per = []
         for s in cfg.seeds:
             if s not in old:
