@@ -85,8 +85,8 @@ def _rank(m: np.ndarray, rel: float) -> tuple[int, list[float]]:
     float64, weights set to zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step
     1/(largest eigenvalue of P P^T) for a fixed-seed integer image, by the toolkit's one
     trainer, until the mean squared error is below 1e-26 (at most a few thousand steps). The
-    trained filter is compared with the exact minimum-norm filter (max abs difference below 1e-8), and the smallest singular
-    value of its layer matrix must exceed 1e-3.""",
+    trained filter is compared with the exact minimum-norm filter (max abs difference below
+    1e-8), and the smallest singular value of its layer matrix must exceed 1e-3.""",
     reference="Theorem 3; Appendix C",
     wrong=({"limit": "identity"},),
 )
