@@ -65,6 +65,7 @@ __all__ = [
     "EXPERIMENTS",
     "GD_LR",
     "NOTES",
+    "QUICK_TABLE1_INIT",
     "READINGS",
     "TARGET_LOSS",
     "VERDICT_RULE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,3 +292,53 @@ def test_table1_init_sweep_rows_scale_the_init() -> None:
     row = run_row(small, RunConfig(quick=True))
     assert row["reading"] == "depth3+gain0.5"
     assert row["init"] == f"uniform:{0.5 / 3**0.5:.6g}"
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+
+
+@pytest.mark.parametrize("name", ["table1", "table1-init", "table2"])
+def test_stored_rows_read_back_through_the_schema(name):
+    """Every row of docs/results (made before the rows were typed) loads through the one
+    schema and writes back to the same JSON: field names and meanings are unchanged."""
+    rows = json.loads((RESULTS / f"{name}.json").read_text())["rows"]
+    assert rows
+    for row in rows:
+        assert tables.TableRow.from_json(row).to_json() == row
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("loss", -1.0, "finite number"),
+        ("loss", float("nan"), "finite number"),
+        ("iterations", 1.5, "integer"),
+        ("verdict", "maybe", "one of"),
+        ("reached", 1, "true or false"),
+        ("nonsense", 1, "unknown field"),
+        ("table", 3, "one of"),
+    ],
+)
+def test_schema_refuses_a_bad_field_naming_it(field, value, why):
+    from numerics import ExperimentError
+
+    row = json.loads((RESULTS / "table2.json").read_text())["rows"][0]
+    row[field] = value
+    with pytest.raises(ExperimentError, match=why) as err:
+        tables.TableRow.from_json(row)
+    assert err.value.argument == "--resume"
+    assert field in str(err.value) and row["key"] in str(err.value)
+    del row[field]
+    if field != "nonsense":
+        with pytest.raises(ExperimentError, match="missing"):
+            tables.TableRow.from_json(row)
+
+
+def test_quick_table1_rows_are_named_by_what_they_run():
+    specs = tables.table1_specs(quick=True)
+    assert {s.filters for s in specs} == {1, 4, 16}
+    for s in specs:
+        assert s.key.split("-")[1] == f"F{s.filters}"
+        assert s.init_reading == tables.QUICK_TABLE1_INIT
+    full = tables.table1_specs(quick=False)
+    assert all(s.key.split("-")[1] == f"F{s.filters_printed}" for s in full)
