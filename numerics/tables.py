@@ -200,8 +200,13 @@ def _train(
     device, size = cfg.device, p.net.in_shape[1]
     models = [build_model(p.net, init=p.init, seed=s, dtype=torch.float64, device=device)
               for s in seeds]  # fmt: skip
-    how: dict[str, Any] = {"optimizer": p.optimizer, "lr": p.lr, "target": TARGET_LOSS, "cap": cap,
-           "callback": tick if progress is not None else None}  # fmt: skip
+    how: dict[str, Any] = {
+        "optimizer": p.optimizer,
+        "lr": p.lr,
+        "target": TARGET_LOSS,
+        "cap": cap,
+        "callback": tick if progress is not None else None,
+    }
     if p.chain and device == "cpu":
         w0 = np.stack([np.stack([w.reshape(-1) for w in weights_of(m)]) for m in models])
         data = np.stack([x.numpy() for x in xs])
