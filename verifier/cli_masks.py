@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import UsageError
+from .mask_nets import inner_bound, masks_family, net_words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -223,7 +224,7 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
     # factor is all-ones): compute it, and certify it, on the smallest equivalent stack.
     # A weight witness for one filter is one for F filters (the other filters set to 0).
     eff_kernel = min(kernel, 2 * size - 1) if stride == 1 else kernel
-    need, make = _masks_family(size, eff_kernel, stride)
+    need, make = masks_family(size, eff_kernel, stride)
     eff_depth = min(depth, need if need is not None else 2 * size)
     net = make(eff_depth)
     pat = factored_pattern(net)
@@ -250,7 +251,7 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(obj, out)
         out.write("\n")
         return 0
-    print(f"{_net_words(depth, kernel, filters, size, stride)}: a {d}×{d} matrix", file=out)
+    print(f"{net_words(depth, kernel, filters, size, stride)}: a {d}×{d} matrix", file=out)
     print(
         f"forced zeros: {pat.forced_zeros} of {d * d} entries; full support: "
         f"{'yes' if pat.full else 'no'} (least depth without forced zeros: {need})",
@@ -290,33 +291,6 @@ def _masks_stride(args: Namespace, size: int, kernel: int) -> int:
             "--kernel", args.kernel, f"narrower than the stride {stride}: pixels are skipped"
         )
     return stride
-
-
-def _masks_family(size: int, kernel: int, stride: int) -> tuple[int | None, Callable]:
-    """The least full depth and the network at depth L (a stride-1 stack, or Section 4's)."""
-    from symconv import conv_stack, min_full_depth, min_full_depth_of
-
-    if stride == 1:
-        return min_full_depth(size, kernel), lambda L: conv_stack(size, L, kernel=kernel)
-    make = _downsampling_family(size, kernel, stride)
-    return min_full_depth_of(make, 2 * size), make
-
-
-def _net_words(depth: int, kernel: int, filters: int, size: int, stride: int) -> str:
-    """e.g. '3 layers of 3×3 filters, 8 filters per hidden layer, on 5×5 images'."""
-    k = f"{kernel}×{kernel}"
-
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-
-    if stride == 1:
-        net = f"{n(depth, 'layer')} of {k} filters, {n(filters, 'filter')} per hidden layer"
-    else:
-        net = (
-            f"a stride-{stride} {k} layer, {n(depth, 'layer')} at {size // stride}×"
-            f"{size // stride}, ×{stride} nearest upsampling"
-        )
-    return f"{net}, on {size}×{size} images"
 
 
 def _pictures(args: Namespace, *drawing: Any) -> list[str]:
@@ -371,7 +345,7 @@ def _draw_pictures(
         # as for the text output: past saturation, past 2s−1 taps and for any F the pattern
         # is that of the smallest equivalent single-filter stack
         eff_kernel = min(kernel, 2 * size - 1) if stride == 1 else kernel
-        need, make = _masks_family(size, eff_kernel, stride)
+        need, make = masks_family(size, eff_kernel, stride)
         for L in frames:
             pat = factored_pattern(make(min(L, need if need is not None else 2 * size)))
             assert pat is not None
@@ -412,15 +386,6 @@ def _downsampling_family(size: int, kernel: int, stride: int) -> Callable[[int],
         return downsampling_net(size, depth, kernel=kernel, stride=stride)
 
     return make
-
-
-def _inner_bound(inner: int, kernel: int) -> int | None:
-    """Theorem 4's bound for the L layers that work at size s/T: ⌈(s/T−1)/((k−1)/2)⌉, which
-    is 0 at s/T = 1 (the stride-T layer alone already reaches every pixel; unlike a plain
-    stack, this network is not empty at L = 0)."""
-    from symconv import depth_bound
-
-    return 0 if inner == 1 else depth_bound(inner, kernel)
 
 
 def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
@@ -473,7 +438,7 @@ def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
                     "kernel": kernel,
                     "downsample": stride,
                     "min_depth": min_full_depth_of(make, 2 * s),
-                    "bound": _inner_bound(s // stride, kernel),
+                    "bound": inner_bound(s // stride, kernel),
                 }
             )
     if args.json:
