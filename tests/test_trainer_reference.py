@@ -83,3 +83,30 @@ def test_table_rows_follow_the_reference(name):
         assert got["loss"] == pytest.approx(want["loss"], rel=1e-10)
         assert got["spectrum"] == pytest.approx(want["spectrum"], abs=1e-10)
         assert got["matrix_check"] < 1e-12
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "seeds"),
+    [("table1", "L5-F1-gain0.3", (1, 4)), ("table2", "s4-n1-L29-cstar", (0, 1, 2))],
+    ids=["table1-L5-F1", "table2-s4-L29"],
+)
+def test_stored_full_form_seeds_are_reproduced(name, key, seeds):
+    """Seeds of full-form rows in docs/results (made before the trainers became one),
+    trained again: the same steps, the same loss (1e-10) and the same spectrum (1e-9)."""
+    from numerics import tables
+
+    stored = next(r for r in json.loads((RESULTS / f"{name}.json").read_text())["rows"]
+                  if r["key"] == key)  # fmt: skip
+    specs = tables.table1_specs if name == "table1" else tables.table2_specs
+    spec = next(s for s in specs(False) if s.key == key)
+    with single_thread():
+        row = run_ensemble(spec, RunConfig(quick=False, seeds=seeds, log=None))
+    want = {p["seed"]: p for p in stored["per_seed"]}
+    for got in row["per_seed"]:
+        ref = want[got["seed"]]
+        assert got["iterations"] == ref["iterations"]
+        assert got["loss"] == pytest.approx(ref["loss"], rel=1e-10)
+        assert got["spectrum"] == pytest.approx(ref["spectrum"], abs=1e-9)
