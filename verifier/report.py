@@ -380,11 +380,18 @@ def _findings(sections: list[_ExpSection]) -> list[dict[str, Any]]:
             continue
         lines: list[str] = []
         if com.verdict:
-            text = "; ".join(
-                f"{claim}: " + _over_readings(per) for claim, per in com.claim_verdicts()
-            )
+            first = {c: why for c, _v, why in com.readings[0].claims} if com.readings else {}
+            for claim, per in com.claim_verdicts():
+                why = first.get(claim, "")
+                lines.append(
+                    f"{claim}: {_over_readings(per)}"
+                    + (f" — rows of `{com.readings[0].name}`: {why}" if why else "")
+                )
             seeds = sorted({s for r in com.readings for s in r.seeds})
-            text += f" ({len(com.rows)} rows, seeds {seeds[0]}–{seeds[-1]})." if seeds else "."
+            text = f"{len(com.rows)} rows" + (f", seeds {seeds[0]}–{seeds[-1]}" if seeds else "")
+            if com.stopped_early:
+                text += "; rows not finished when the runs were stopped are left out"
+            text += ":"
         else:
             text = "One seed per run, no verdict stated; each run measured:"
             lines = [f"`{r.get('key')}`: {row_reading(r)}" for r in com.rows]
