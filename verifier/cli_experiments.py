@@ -35,6 +35,20 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p.add_argument("--resume", action="store_true", help="skip rows already in --out")
     p.add_argument("--images", default=None, help="folder of images or CIFAR-10 .bin file")
     p.add_argument("--json", action="store_true")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        default=None,
+        help="run the rows (and seed groups) as tasks on a local Dask cluster of N worker "
+        "processes (needs the 'cluster' extra)",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run them on an existing Dask cluster (e.g. tcp://host:8786; dask-jobqueue for "
+        "Slurm/PBS)",
+    )
     p.set_defaults(handler=_experiment)
 
     p = sub.add_parser("report", help="one page with every experiment and its figures")
@@ -96,6 +110,7 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
         images=args.images,
         progress=not args.json,
         log=err,
+        cluster=_cluster(args),
     )
     if args.json:
         json.dump(result, out, indent=1)
@@ -103,6 +118,22 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
     else:
         print_result(result, out)
     return 0
+
+
+def _cluster(args: Namespace) -> Any:
+    """``--workers N`` / ``--scheduler ADDRESS`` as a :class:`verifier.cluster.Cluster`."""
+    from .cluster import MAX_WORKERS, Cluster
+
+    if args.scheduler is not None:
+        if not args.scheduler.strip():
+            raise UsageError("--scheduler", args.scheduler, "an address such as tcp://host:8786")
+        return Cluster(scheduler=args.scheduler)
+    if args.workers is None:
+        return None
+    text = args.workers
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
+        raise UsageError("--workers", text, f"must be an integer in 1..{MAX_WORKERS}")
+    return Cluster(workers=int(text))
 
 
 def _report(args: Namespace, out: TextIO, err: TextIO) -> int:
