@@ -38,7 +38,7 @@ from typing import Any, TextIO
 
 from numerics import EXPERIMENT_MODULES, get_experiment
 
-from .report_findings import COMMITTED, Committed, load_committed
+from .report_findings import COMMITTED, Committed, findings, load_committed
 from .report_render import render_report, source_to_html, source_to_markdown, strip_roles
 from .report_tables import (
     METRICS_NOTE,
@@ -369,50 +369,6 @@ def _counts(claims: list[_Claim]) -> str:
     return f"{n} claim{'s' if n != 1 else ''}: " + ", ".join(parts)
 
 
-def _findings(sections: list[_ExpSection]) -> list[dict[str, Any]]:
-    """The "what we found" items: one per experiment with a committed full-size result."""
-    from .report_findings import row_reading
-
-    out = []
-    for sec in sections:
-        com = sec.full
-        if com is None:
-            continue
-        lines: list[str] = []
-        if com.verdict:
-            first = {c: why for c, _v, why in com.readings[0].claims} if com.readings else {}
-            for claim, per in com.claim_verdicts():
-                why = first.get(claim, "")
-                lines.append(
-                    f"{claim}: {_over_readings(per)}"
-                    + (f" — rows of `{com.readings[0].name}`: {why}" if why else "")
-                )
-            seeds = sorted({s for r in com.readings for s in r.seeds})
-            text = f"{len(com.rows)} rows" + (f", seeds {seeds[0]}–{seeds[-1]}" if seeds else "")
-            if com.stopped_early:
-                text += "; rows not finished when the runs were stopped are left out"
-            text += ":"
-        else:
-            text = "One seed per run, no verdict stated; each run measured:"
-            lines = [f"`{r.get('key')}`: {row_reading(r)}" for r in com.rows]
-        out.append({
-            "name": sec.name, "claim": sec.claim, "where": sec.where, "text": text,
-            "lines": lines, "verdict": com.verdict or "measured",
-        })  # fmt: skip
-    return out
-
-
-def _over_readings(per: list[tuple[str, str]]) -> str:
-    """``agrees under every reading (6)`` or ``agrees under a, b; differs under c``."""
-    verdicts = sorted({v for _, v in per})
-    if len(verdicts) == 1:
-        names = ", ".join(f"`{r}`" for r, _ in per)
-        return f"**{verdicts[0]}** under every reading ({names})"
-    return "; ".join(
-        f"**{v}** under " + ", ".join(f"`{r}`" for r, w in per if w == v) for v in verdicts
-    )
-
-
 def _section_view(sec: _ExpSection) -> dict[str, Any]:
     view: dict[str, Any] = {
         k: getattr(sec, k)
@@ -471,7 +427,7 @@ def _model(
         "title": TITLE,
         "quick": quick,
         "committed": any(s.full is not None for s in sections),
-        "findings": _findings(sections),
+        "findings": findings(sections),
         "check_rows": checks,
         "check_counts": ", ".join(
             f"{sum(r['status'] == s for r in check_rows)} {s}"

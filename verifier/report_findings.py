@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COMMITTED", "Committed", "fmt", "load_committed", "row_reading"]
+__all__ = ["COMMITTED", "Committed", "findings", "fmt", "load_committed", "row_reading"]
 
 #: Where the repository keeps the full-size results (absent from an installed wheel).
 COMMITTED = Path(__file__).resolve().parents[1] / "docs" / "results"
@@ -148,3 +148,58 @@ def row_reading(row: dict[str, Any]) -> str:
             text += f" land, {it:.0%} after f²⁰"
         parts.append(text)
     return "; ".join(parts)
+
+
+def findings(sections: list[Any]) -> list[dict[str, Any]]:
+    """The "what we found" items: one per experiment section (``report._ExpSection``) with a
+    committed full-size result: the verdict of each claim over the readings, or what each
+    run measured."""
+
+    out = []
+    for sec in sections:
+        com = sec.full
+        if com is None:
+            continue
+        lines: list[str] = []
+        if com.verdict:
+            first = {c: why for c, _v, why in com.readings[0].claims} if com.readings else {}
+            for claim, per in com.claim_verdicts():
+                why = first.get(claim, "")
+                lines.append(
+                    f"{claim}: {_over_readings(per)}"
+                    + (f" — rows of `{com.readings[0].name}`: {why}" if why else "")
+                )
+            seeds = sorted({s for r in com.readings for s in r.seeds})
+            text = f"{len(com.rows)} rows" + (f", seeds {seeds[0]}–{seeds[-1]}" if seeds else "")
+            if com.stopped_early:
+                text += "; rows not finished when the runs were stopped are left out"
+            text += ":"
+        else:
+            text = "One seed per run, no verdict stated; each run measured:"
+            lines = [f"`{r.get('key')}`: {row_reading(r)}" for r in com.rows]
+        out.append({
+            "name": sec.name, "claim": sec.claim, "where": sec.where, "text": text,
+            "lines": lines, "verdict": com.verdict or "measured",
+        })  # fmt: skip
+    return out
+
+
+def _over_readings(per: list[tuple[str, str]]) -> str:
+    """``agrees under every reading (6)`` or ``agrees under a, b; differs under c``."""
+    verdicts = sorted({v for _, v in per})
+    if len(verdicts) == 1:
+        names = ", ".join(_reading_link(r) for r, _ in per)
+        return f"**{verdicts[0]}** under every reading ({names})"
+    return "; ".join(
+        f"**{v}** under " + ", ".join(_reading_link(r) for r, w in per if w == v) for v in verdicts
+    )
+
+
+def _reading_link(name: str) -> str:
+    """A reading's name, linked to the glossary entry that explains it."""
+    parts = name.split("+")[-1]
+    for prefix, entry in (("cstar", "cstar"), ("gain", "gain"), ("torch", "gain"),
+                          ("identity", "skip"), ("plain", "skip")):  # fmt: skip
+        if parts.startswith(prefix):
+            return f"[`{name}`](#g-{entry})"
+    return f"[`{name}`](#g-reading)"
