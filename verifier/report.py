@@ -273,7 +273,7 @@ def _thm4_pictures(out: Path, log: TextIO) -> dict[str, Any] | None:
             f"reaches. One layer more reaches one pixel further each way; at L = s − 1 = {s - 1} "
             "the corner reaches the opposite corner and no entry is forced to zero.",
         })  # fmt: skip
-    write_atomic(out / "explore.html", explore_page(s))
+    write_atomic(out / "explore.html", explore_page(size=s))
     text = (
         "To change the size, depth, kernel and filters and watch the pattern fill in, open "
         "the [forced-zero explorer](explore.html) (`verify explore` writes it; one HTML "

@@ -51,17 +51,21 @@ _COLUMNS: list[_Col] = [
      lambda r: len(r["seeds"]) if isinstance(r.get("seeds"), list) else r.get("seeds")),
     ("loss", lambda r: _loss_cell(r) if "loss" in r else None),
     ("[spectrum](#g-spectrum) (largest 4)", _spectrum_head),
-    ("[memorized](#g-memorized)", lambda r: r.get("memorized")),
-    ("eigenvalues > 0.1", lambda r: r.get("n_eig_above_0.1")),
     ("[verdict](#g-verdict)",
      lambda r: r["verdict"] if isinstance(r.get("verdict"), str) else None),
+    ("[memorized](#g-memorized)", lambda r: r.get("memorized")),
+    ("eigenvalues > 0.1", lambda r: r.get("n_eig_above_0.1")),
     ("reading", lambda r: r.get("reading") if isinstance(r.get("reading"), str) else None),
 ]  # fmt: skip
 
 
 def compact(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     """At most 8 columns, those the rows have, in a fixed readable order (Markdown cells)."""
-    cols = [(h, f) for h, f in _COLUMNS if any(f(r) is not None for r in rows)][:8]
+    cols = [(h, f) for h, f in _COLUMNS if any(f(r) is not None for r in rows)]
+    # too many: leave out the first columns that are the same in every row, then cut
+    same = [c for c in cols[1:] if len({fmt(c[1](r)) for r in rows}) == 1]
+    drop = same[: max(0, len(cols) - 8)]
+    cols = [c for c in cols if c not in drop][:8]
     body = []
     for r in rows:
         cells = [md_escape(fmt(f(r))) for _, f in cols]
