@@ -22,7 +22,7 @@ __all__ = ["tex_to_mathml", "unicode_maths"]
 
 _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "theta": "θ",
-    "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ", "phi": "φ", "varphi": "φ",
+    "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ", "phi": "φ", "varphi": "φ",
     "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ",
 }  # fmt: skip
 _OPS = {
@@ -67,6 +67,9 @@ def _atom(toks: list[str], i: int) -> tuple[str, int]:
         num, j = _atom(toks, i + 1)
         den, j = _atom(toks, j)
         return f"<mfrac>{num}{den}</mfrac>", j
+    if t == "\\sqrt":
+        arg, j = _atom(toks, i + 1)
+        return f"<msqrt>{arg}</msqrt>", j
     if t in ("\\operatorname", "\\mathrm", "\\text"):
         text, j = _group(toks, i + 1)
         tag = "mtext" if t == "\\text" else "mi"
@@ -165,7 +168,7 @@ _SCRIPT = re.compile(r"([\^_])([0-9]+|[A-Za-z+])(?![A-Za-z0-9])")
 _WORD = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")(?![A-Za-z])"
 )
-_CODE = re.compile(r"(``[^`]+``|`[^`]+`)")
+_CODE = re.compile(r"(``[^`]+``|`[^`]+`|\$[^$\n]+\$)")  # code spans, TeX
 
 
 def _ceil(text: str) -> str:
@@ -193,7 +196,7 @@ def _scripts(m: re.Match[str]) -> str:
 
 
 def unicode_maths(text: str) -> str:
-    """The checks' ASCII notation in Unicode, outside code spans (``code`` is kept as is).
+    """The checks' ASCII notation in Unicode, outside code spans and ``$…$`` TeX (kept).
 
     >>> unicode_maths("phi^-1(X) X^+, ceil(s^4/9) layers, 0 < gamma < 1/lambda_1, A(inf)")
     'φ⁻¹(X) X⁺, ⌈s⁴/9⌉ layers, 0 < γ < 1/λ₁, A(∞)'

@@ -56,6 +56,13 @@ def md_text(text: Any) -> str:
     return unicode_maths(strip_roles(str(text))).replace("$", "\\$")
 
 
+def md_own(text: Any) -> str:
+    """The report's own Markdown (glossary, captions): ``$…$`` is TeX, rendered as MathML."""
+    from .report_math import unicode_maths
+
+    return unicode_maths(str(text))
+
+
 def md_cell(text: Any) -> str:
     """A Markdown cell (already escaped) on one line, with no unescaped pipe."""
     return re.sub(r"(?<!\\)\|", r"\\|", " ".join(str(text).split()))
@@ -72,7 +79,7 @@ def _env(autoescape: bool) -> Any:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(md=md_escape, mdtext=md_text, cell=md_cell, plain=md_plain)
+    env.filters.update(md=md_escape, mdtext=md_text, cell=md_cell, plain=md_plain, own=md_own)
     return env
 
 
