@@ -119,7 +119,7 @@ def caption(exp: str, stem: str) -> str:
     what = {
         "downsampling": "Training images, their reconstructions, then input → output for each "
         "kind of test input, and the top eigenvectors",
-        "nonlinear": "Training images (all of them), reconstructions, then input → output for "
+        "nonlinear": "Training images, reconstructions, then input → output for "
         "Gaussian inputs, random squares and held-out images",
         "early-stopping": "Input → output after stopping early",
         "initialization": "Input → output after training from this initialization",
