@@ -175,7 +175,11 @@ def findings(sections: list[Any]) -> list[dict[str, Any]]:
                 text += "; rows not finished when the runs were stopped are left out"
             text += ":"
         else:
-            text = "One seed per run, no verdict stated; each run measured:"
+            text = (
+                "One seed per run, no verdict stated; each run measured (the share of test "
+                "outputs that [land](#g-land) on a training image, in one pass and after "
+                "[f²⁰](#g-iterated)):"
+            )
             lines = [f"`{r.get('key')}`: {row_reading(r)}" for r in com.rows]
         out.append({
             "name": sec.name, "claim": sec.claim, "where": sec.where, "text": text,
