@@ -270,14 +270,17 @@ def _thm4_pictures(out: Path, log: TextIO) -> dict[str, Any] | None:
             f"({pat.forced_zeros} forced zeros). Left: the {s * s}×{s * s} matrix, black = "
             "an entry some weights make nonzero, white = a forced zero; the row of output "
             "pixel (0, 0) is outlined. Right: the input pixels that output pixel (0, 0) "
-            f"reaches. One layer more reaches one pixel further each way; at L = s − 1 = {s - 1} "
-            "the corner reaches the opposite corner and no entry is forced to zero.",
+            f"reaches. One layer more reaches one pixel further each way; the ringed entry pairs "
+            f"opposite corners and is the last to fill: at L = s − 1 = {s - 1} it does, and no "
+            "entry is forced to zero.",
         })  # fmt: skip
     write_atomic(out / "explore.html", explore_page(size=s))
     text = (
         "To change the size, depth, kernel and filters and watch the pattern fill in, open "
         "the [forced-zero explorer](explore.html) (`verify explore` writes it; one HTML "
-        "file, no network)."
+        "file, no network). The paper's arc step by step, each step a question before its "
+        "answer, is the walkthrough notebook `docs/walkthrough.py` (its steps are the "
+        "explorer's lesson buttons)."
     )
     return {"figures": figures, "explorer_text": text}
 
