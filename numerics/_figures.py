@@ -112,16 +112,19 @@ def grid_figure(
     """One column per ``(label, images (N, C, H, W))``; row ``r`` shows image ``r`` of each.
 
     Typical columns: training images, then input / output pairs for each kind of test input.
+    All the training images (the first column) are shown, the other columns up to
+    ``max_rows``; each image has a thin grey frame, so that a white one stays visible.
     Every column has ONE colour scale (see ``_scale``), printed in its title — never one
     scale per panel, so a near-zero output looks dark and a sign-flipped one inverted, as
     they are. The norm of each image is printed under it. ``note`` (e.g. how many outputs
     landed on a training image) goes under the title.
     """
     plt = _plt()
-    n_rows = min(max_rows, max(len(imgs) for _, imgs in columns))
+    # every image of the first column (the training images) is shown, the others to max_rows
+    n_rows = min(max(max_rows, len(columns[0][1])), max(len(imgs) for _, imgs in columns))
     n_cols = len(columns)
     fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(1.45 * n_cols + 0.2, 1.5 * n_rows + 1.0), squeeze=False
+        n_rows, n_cols, figsize=(1.2 * n_cols + 0.2, 1.3 * n_rows + 1.0), squeeze=False
     )
     for j, (label, imgs) in enumerate(columns):
         norm = normalize[j] if normalize is not None else False
@@ -130,8 +133,9 @@ def grid_figure(
             ax = axes[i][j]
             ax.set_xticks([])
             ax.set_yticks([])
-            for s in ax.spines.values():
-                s.set_visible(False)
+            for s in ax.spines.values():  # a thin frame: a white image keeps its edge
+                s.set_visible(i < len(imgs))
+                s.set_edgecolor("0.55")
             if i < len(imgs):
                 ax.imshow(_show(imgs[i], lo, hi), interpolation="nearest")
                 norm_i = float(np.linalg.norm(np.asarray(imgs[i], dtype=np.float64)))
@@ -246,7 +250,7 @@ def ensemble_spectra_figure(
         ax.set_title(
             f"{r['key']}: {r['conv_layers']}L x {r['filters']}F, {len(r['seeds'])} seeds\n"
             f"memorized {mem}; verdict {r['verdict']}" + (f"\n{flag[2:]}" if flag else ""),
-            fontsize=7, color="tab:red" if flag else "black",
+            fontsize=7, color="tab:red" if unreached else "black",  # red: a problem only
         )  # fmt: skip
         ax.set_xlabel("index", fontsize=7)
         ax.set_ylabel("|eigenvalue|", fontsize=7)

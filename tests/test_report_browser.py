@@ -76,3 +76,38 @@ def test_report_opens_with_a_summary_of_every_claim(ctx: Any, report: Path) -> N
     shot(page, "report-tiny.png")
     assert watch.errors == [] and watch.network == []
     page.close()
+
+
+def test_report_fits_1024_and_marks_what_it_shows(ctx: Any, report: Path) -> None:
+    page, watch = open_page(ctx, report)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_load_state("load")
+    # nothing wider than the window: figures shrink to it and open at full size on a click
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    for fig in page.locator("figure").all():
+        img = fig.locator("img")
+        assert fig.locator("a").get_attribute("href") == img.get_attribute("src")
+        assert img.evaluate("e => e.getBoundingClientRect().right") <= 1024
+    # what we found opens the summary, before the table of claims, from committed results
+    heads = page.locator("h2, h3").all_inner_texts()
+    assert heads.index("What we found") < heads.index("Every claim and its verdict")
+    assert "This page shows quick runs" in page.locator("blockquote").first.inner_text()
+    # extensions are labelled, exactly the registry's
+    summary = page.locator("table.summary tbody tr")
+    marked = [
+        r.locator("td:nth-child(3)").inner_text()
+        for r in summary.all()
+        if r.locator("em.badge.extension").count()
+    ]
+    assert marked == [c.id for c in _registry.load_all() if c.extension]
+    # maths is MathML the browser lays out (no TeX source left on the page)
+    maths = page.locator("math")
+    assert maths.count() >= 5
+    assert all(
+        w > 0 for w in maths.evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    )
+    assert "\\lceil" not in page.locator("body").inner_text()
+    page.locator("#thm4-picture").scroll_into_view_if_needed()
+    shot(page, "report-tiny-1024.png")
+    assert watch.errors == [] and watch.network == []
+    page.close()
