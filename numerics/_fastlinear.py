@@ -152,7 +152,7 @@ class NumpyChain:
         ``∂L/∂w_(l,b)[k] = Σ_(n,i,j) G_(l,b)[n, i, j] · A_(l,b)[n, i + δ_k]``
 
     with the ``L·B`` (layer, member) pairs as ``L·B`` layers of one chain: one gather of
-    the matrix entries ``Σ_n G[r_e, n]·A[c_e, n]`` summed per weight by a 0/1 matmul while
+    the matrix entries ``Σ_n G[r_e, n]·A[c_e, n]`` summed per weight (segment sums) while
     its ``(L·B, E, n)`` temporaries are small (at most :data:`GATHER_MAX` values, measured
     by ``benchmarks/bench_table2.py``), beyond that, for a stride-1 'same' convolution
     (``δ_k`` the pixel offset of weight ``k``), ``k²`` multiply-sums on zero-padded images.
@@ -171,9 +171,9 @@ class NumpyChain:
         self.rows, self.cols = r.astype(np.intp), c.astype(np.intp)
         e = r.size
         shifts = _shift_table(r, c, wi, (h, w), k2)
-        self.grad_method = (
-            "shift" if shifts is not None and L * B * e * n > GATHER_MAX else "gather"
-        )
+        # chosen per member (not per batch): a member's arithmetic, and so its rounding,
+        # is the same whether it trains alone or beside others
+        self.grad_method = "shift" if shifts is not None and L * e * n > GATHER_MAX else "gather"
         LB = L * B
         self.mats = np.zeros((L, B, d, d))
         self._mflat = self.mats.reshape(LB, d * d)
@@ -185,8 +185,14 @@ class NumpyChain:
         self._g2 = self.grads.reshape(LB, d, n)
         self._a2 = self.acts[:L].reshape(LB, d, n)
         if self.grad_method == "gather":
-            self.select = np.zeros((e, k2))
-            self.select[np.arange(e), wi] = 1.0
+            # the entries grouped by weight, so that each weight's gradient is one segment
+            # sum (np.add.reduceat, row by row: no BLAS call whose rounding depends on B)
+            order = np.argsort(wi, kind="stable")
+            self.rows, self.cols = self.rows[order], self.cols[order]
+            starts = np.searchsorted(wi[order], np.arange(k2))
+            # a weight with no entry (a kernel wider than the image) has gradient 0
+            self._present = np.flatnonzero(np.diff(np.append(starts, e)) > 0)
+            self._starts = starts[self._present]
             self._pe = np.zeros((LB, e))
             self._ge = np.zeros((LB, e, n))
             self._ae = np.zeros((LB, e, n))
@@ -232,15 +238,11 @@ class NumpyChain:
     def _program(self) -> None:
         """Precompute the forward and backward passes as lists of ``(f, a, b, out)`` calls
         ``f(a, b, out=out)`` on views of the buffers: the per-step loop is nothing else."""
-        if self.batch == 1:  # one member: 2-d views and np.dot (the least call overhead)
-            mul: Any = np.dot
-            m = [x[0] for x in self.mats]
-            mt = [x.T for x in m]
-            a, g, tmp = [x[0] for x in self.acts], [x[0] for x in self.grads], self._tmp[0]
-        else:
-            mul = np.matmul
-            m, mt = list(self.mats), [x.transpose(0, 2, 1) for x in self.mats]
-            a, g, tmp = list(self.acts), list(self.grads), self._tmp
+        # one batched np.matmul per product, also for one member: each member's product is
+        # the same BLAS call whatever the batch, so its trajectory does not depend on it
+        mul: Any = np.matmul
+        m, mt = list(self.mats), [x.transpose(0, 2, 1) for x in self.mats]
+        a, g, tmp = list(self.acts), list(self.grads), self._tmp
         add = np.add
         fwd: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
         bwd: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -292,7 +294,11 @@ class NumpyChain:
             np.take(self._g2, self.rows, axis=1, out=self._ge)
             np.take(self._a2, self.cols, axis=1, out=self._ae)
             np.einsum("len,len->le", self._ge, self._ae, out=self._pe)
-            np.dot(self._pe, self.select, out=self._gw2)
+            if self._present.size == self.k2:
+                np.add.reduceat(self._pe, self._starts, axis=1, out=self._gw2)
+            else:
+                self._gw2[:] = 0.0
+                self._gw2[:, self._present] = np.add.reduceat(self._pe, self._starts, axis=1)
         else:
             np.copyto(self._inner, self._a4)
             ein, g4, gwt = np.einsum, self._g4, self._gwt
