@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from typing import Any, NoReturn, TextIO
 
 from .args import Converter, Refused
@@ -74,8 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     cli_experiments.add_parsers(sub)
     explore.add_parsers(sub)
     examples.add_examples(sub)
-    for command in sub.choices.values():
+    helps = {a.dest: a.help for a in sub._choices_actions}  # argparse keeps them only here
+    for name, command in sub.choices.items():
         command.set_defaults(_parser=command)  # verifier.args.given reads the defaults
+        if command.description is None and helps.get(name):
+            command.description = f"{helps[name][0].upper()}{helps[name][1:]}."
     return parser
 
 
@@ -102,7 +105,8 @@ def _run(argv: list[str] | None, out: TextIO, err: TextIO) -> tuple[int, str | N
     args: argparse.Namespace | None = None
     try:
         try:
-            args = build_parser().parse_args(argv)
+            with redirect_stdout(out):  # --help writes to the stream main was given
+                args = build_parser().parse_args(argv)
         except _ArgparseError as exc:
             return 2, f"verify: error: {_argparse_line(str(exc))}"
         except SystemExit as exc:  # --help
