@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     helps = {a.dest: a.help for a in sub._choices_actions}  # argparse keeps them only here
     for name, command in sub.choices.items():
         command.set_defaults(_parser=command)  # verifier.args.given reads the defaults
-        if command.description is None and helps.get(name):
-            command.description = f"{helps[name][0].upper()}{helps[name][1:]}."
+        words = helps.get(name) or ""
+        if command.description is None and words:
+            command.description = f"{words[0].upper()}{words[1:]}."
     return parser
 
 
