@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
-    with safe_streams(stdout, stderr) as (out, err), _signals_interrupt():
+    with safe_streams(stdout, stderr) as (out, err), _signals_interrupt(stdout is None):
         if stdout is None and stdout_closed(out):
             _say(err, "verify: error: stdout is closed (send it to /dev/null instead of >&-)")
             return 2
@@ -192,7 +192,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextmanager
-def _signals_interrupt() -> Iterator[None]:
+def _signals_interrupt(keep_ignoring: bool) -> Iterator[None]:
     """SIGTERM behaves as Ctrl-C (one line, exit 130, workers stopped) for the call."""
     if threading.current_thread() is not threading.main_thread() or _STATE["installed"]:
         yield
@@ -208,8 +208,12 @@ def _signals_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
+        # after an interrupt the program is about to exit 130: a signal arriving now (a
+        # second Ctrl-C) must not turn that into death by signal, so the signals stay
+        # ignored; a caller that gave its own streams gets its handlers back
+        last = _STATE["interrupted"] and keep_ignoring
         for sig, handler in saved:
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            signal.signal(sig, signal.SIG_IGN if last else (handler or signal.SIG_DFL))
         _STATE.update(interrupted=False, installed=False)
 
 
