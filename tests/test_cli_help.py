@@ -149,3 +149,18 @@ def test_readings_explain_the_paper_words_tag() -> None:
 def test_readme_explains_the_paper_words_tag() -> None:
     text = " ".join(README.split())
     assert "`[the paper's words]`, on each axis, the reading that follows the paper's" in text
+
+
+def test_every_timing_row_names_the_command_that_measures_it() -> None:
+    """The README keeps its measured times in one table, each with its command."""
+    root = Path(__file__).resolve().parents[1]
+    section = README.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) > 5
+    for row in rows[1:]:
+        command = row.rstrip(" |").rsplit("|", 1)[1]
+        scripts = re.findall(r"python (benchmarks/\w+\.py)", command)
+        assert scripts or re.search(
+            r"`(time |/usr/bin/time )?(verify|python -m pytest)", command
+        ), row
+        assert all((root / s).exists() for s in scripts), row
