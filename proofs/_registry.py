@@ -72,6 +72,10 @@ class Check:
     wrong: tuple[dict[str, Any], ...] = ()
     #: True when the check goes beyond what the paper states (a generalisation or refinement)
     extension: bool = False
+    #: the idea in one or two sentences, before any method (``verify explain``)
+    intuition: str = ""
+    #: what the claim takes for granted: the network, the data, what "memorize" means
+    assumptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,12 +121,15 @@ def register(
     quick_params: dict[str, Any] | None = None,
     wrong: tuple[dict[str, Any], ...] = (),
     extension: bool = False,
+    intuition: str = "",
+    assumptions: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Register ``func`` as the check ``id`` (decorator). Ids are unique.
 
     ``wrong`` lists wrong variants of the claim as keyword overrides; the test suite runs
     each (with ``quick_params``) and expects ``fail``. ``extension`` marks a check of a
-    statement the paper does not make itself.
+    statement the paper does not make itself. ``intuition`` is the idea in a sentence or two
+    and ``assumptions`` what the claim takes for granted (both shown by ``verify explain``).
     """
 
     def deco(func: Callable[..., Result]) -> Callable[..., Result]:
@@ -140,6 +147,8 @@ def register(
             quick_params=dict(quick_params or {}),
             wrong=tuple(dict(w) for w in wrong),
             extension=extension,
+            intuition=" ".join(intuition.split()),
+            assumptions=tuple(" ".join(a.split()) for a in assumptions),
         )
         return func
 

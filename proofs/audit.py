@@ -103,6 +103,15 @@ def _ceil_formula(s: int) -> int:
     "whose printed bound, layer or parameter counts do not follow from the stated "
     "architecture); those are typos of the tables, not of the claim, and do not change the "
     "status. `verify audit` prints the audit in full.",
+    intuition=(
+        "A fully connected layer on s×s images has s⁴ weights and a single-filter 3×3 "
+        "layer 9: matching the parameter count takes ⌈s⁴/9⌉ layers, far more than "
+        "Theorem 4's necessary s − 1."
+    ),
+    assumptions=(
+        "one filter per layer, 3×3, no bias",
+        "a heuristic (Section 3.2): a parameter count, not a theorem about memorization",
+    ),
     evidence="exact",
     reference="Section 3.2; Tables 1–2",
     quick_params={"max_size": 32},

@@ -28,6 +28,12 @@ from ._result import Evidence, Result
     "certified with integer witnesses; the claim holds when a forced zero remains (then "
     "Lemma 1 applies). Sizes 1 to 3 are checked to be fully supported, which shows "
     "the size 4 in the corollary cannot be lowered.",
+    intuition=(
+        "Two 3×3 layers reach two pixels each way; on a 4×4 image opposite corners are "
+        "three apart, so the corner-to-corner entry is a forced zero for every number "
+        "of filters."
+    ),
+    assumptions=("linear, 3×3 filters, stride 1, zero padding 1, s ≥ 4, any F",),
     evidence="exact",
     reference="Corollary of Theorem 4 (Section 3.1)",
     quick_params={"max_size": 24},

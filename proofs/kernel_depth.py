@@ -32,6 +32,11 @@ def _formula(s: int, k: int) -> int:
     "the corner pixels to reach the opposite corners. It is compared with the formula, and "
     "at the formula's depth (and one layer less) the full pattern is certified with "
     "integer witnesses for the smaller sizes.",
+    intuition=(
+        "A k×k layer widens the reach by (k − 1)/2 pixels each way, so covering the s − "
+        "1 steps between opposite corners takes ⌈(s − 1)/((k − 1)/2)⌉ layers."
+    ),
+    assumptions=("odd k ≥ 3, zero padding (k − 1)/2, stride 1 (k = 1 never reaches a neighbour)",),
     evidence="exact",
     reference="Theorem 4 (generalized to kernel k)",
     quick_params={"max_size": 32},

@@ -57,6 +57,22 @@ def _both_hyperplanes(z3: Any) -> Callable[[Any, Any], Any]:
     allows to be memorized form the union of two coordinate hyperplanes (one when i = j), a
     set of measure zero. The same implication is also proved once for every d, writing
     |v|^2 = v_i^2 + v_j^2 + r (r >= 0 the rest of the sum), for i != j and for i = j.""",
+    intuition=(
+        "To memorize an arbitrary v a linear map must be the projection v v^T / v^T v, "
+        "whose (i, j) entry v_i v_j / |v|² is nonzero for almost every v; a matrix with "
+        "a forced zero at (i, j) is never that projection."
+    ),
+    assumptions=(
+        "'memorize v' means: A equals the projection v v^T / v^T v onto span{v} (v is "
+        "kept, every other input is sent into span{v}), not merely A v = v",
+        "the obvious objection: one 3×3 filter with only its centre tap is the "
+        "identity; it has forced zeros everywhere off the diagonal and maps v to v, but "
+        "it maps every other image to itself too. It reproduces, it does not memorize: "
+        "it is not the projection onto v. Lemma 1 is about the projection onto an "
+        "ARBITRARY (generic) input",
+        "v is arbitrary: the few v a forced zero still allows (v_i = 0 or v_j = 0) form "
+        "a set of measure zero",
+    ),
     evidence="proof",
     reference="Lemma 1; Theorem 1 (n = 1)",
     quick_params={"dims": (2, 3)},
@@ -178,6 +194,17 @@ def check_forced_zero(
     all ones) it computes the projection v v^T / v^T v exactly and checks that it is nonzero
     at a forced zero, so no choice of A1..A9 makes the layer equal to the projection: the
     layer cannot memorize v.""",
+    intuition=(
+        "One 3×3 layer joins each output pixel only to its 3×3 neighbourhood, so most "
+        "entries of its matrix are forced zeros, while the projection onto a generic "
+        "image has no zero entry at all."
+    ),
+    assumptions=(
+        "one layer, one 3×3 filter, 'same' zero padding, s ≥ 3",
+        "a generic image v (all ones by default), whose projection v v^T / v^T v has no zero entry",
+        "memorize = equal the projection onto v (Lemma 1); the centre-tap identity maps "
+        "v to v but is not that projection",
+    ),
     evidence="exact",
     reference="Lemma 1; Appendix D",
     wrong=({"sizes": (3,), "images": {3: [1] + [0] * 8}},),

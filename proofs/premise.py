@@ -26,6 +26,15 @@ from ._result import Evidence, Result
     "3×3 window clipped at the border: Σ over rows of the clipped widths, squared), and the "
     "pattern certified with integer witnesses. Sizes 1 and 2 must have none, sizes "
     "3 and up must have some.",
+    intuition=(
+        "Output pixel (r, c) sees only input rows r−1..r+1 and columns c−1..c+1; per "
+        "axis that is a band with 3s − 2 ones, so (3s − 2)² of the s⁴ entries are "
+        "reachable and the rest are forced zeros."
+    ),
+    assumptions=(
+        "one 3×3 filter, stride 1, zero padding 1",
+        "s ≥ 3 (a 2×2 image lies inside every 3×3 window, so s = 2 has none)",
+    ),
     evidence="exact",
     reference="Section 3.1; Lemma 1; Appendix D",
     quick_params={"max_size": 32},

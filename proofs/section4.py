@@ -31,6 +31,15 @@ def _half(s: int) -> int:
     "Kronecker product of small factors, strides and upsampling included) and the least L "
     "with no forced zero is compared with the claim; the full pattern at that L is "
     "certified with integer witnesses.",
+    intuition=(
+        "After a stride-2 layer the image is half as wide, so opposite corners are s/2 "
+        "− 1 pixels apart and each 3×3 layer still covers one of them; the ×2 "
+        "upsampling copies each pixel to a 2×2 block and adds no forced zero."
+    ),
+    assumptions=(
+        "one stride-2 3×3 layer, then L 3×3 layers at size s/2, then ×2 nearest upsampling",
+        "even s; full support is necessary for memorization, not sufficient",
+    ),
     evidence="exact",
     reference="Section 4",
     quick_params={"max_size": 32},

@@ -226,6 +226,14 @@ def _closed_form_instances(
     paper diagonalise both in the same eigenbasis Q. Then, exactly (Fractions) on integer
     training sets, the first iterates of actual gradient descent (gradient (A - I) S) are
     compared entry by entry with the closed form.""",
+    intuition=(
+        "With A(0) = 0 the error I − A(t) is multiplied by I − γS at every step, so "
+        "after t steps it is (I − γS)^t."
+    ),
+    assumptions=(
+        "loss (1): ½ Σ_i ‖x(i) − A x(i)‖² for a single linear layer A ∈ R^{d×d}",
+        "gradient descent with a constant step γ, started at A(0) = 0",
+    ),
     evidence="proof",
     reference="Theorem 1; Appendix A",
     wrong=({"exponent_offset": 1},),
@@ -279,6 +287,15 @@ def check_closed_form(
     that at gamma = 2/lambda_1 the factor for lambda = lambda_1 is -1, so the contraction
     fails there (z3 gives a concrete model, which is re-checked with Fractions). A wrong
     step bound gamma < factor/lambda_1 with factor > 1 yields a z3 counterexample.""",
+    intuition=(
+        "I − γS scales each eigen-direction of S by 1 − γλ; with 0 < γλ < 1 that factor "
+        "lies in [0, 1), so those directions die out, and the directions with λ = 0 "
+        "(outside span(X)) are left alone."
+    ),
+    assumptions=(
+        "S = Σ_i x(i) x(i)^T: symmetric positive semidefinite, largest eigenvalue λ_1 > 0",
+        "a constant step 0 < γ < 1/λ_1",
+    ),
     evidence="proof",
     reference="Appendix A",
     wrong=({"step_bound_factor": 3},),
@@ -459,6 +476,15 @@ _FACT_TEXT = {
     A(t) = A(inf) - (I - gamma S)^t A(inf) and I - gamma S fixes ker S exactly, so the
     limit of A(t) = I - (I - gamma S)^t is A(inf) once 0 <= 1 - gamma lambda < 1 on the
     nonzero eigenvalues (thm1.step-size).""",
+    intuition=(
+        "Gradient descent from zero only ever moves A within the directions the "
+        "training examples span, so it ends at the projection onto span(X): it copies "
+        "every training example and sends every input into their span."
+    ),
+    assumptions=(
+        "n < d training examples (the overparameterized case)",
+        "A(0) = 0 and 0 < γ < 1/λ_1 (thm1.step-size)",
+    ),
     evidence="exact",
     reference="Theorem 1; Appendix A",
     wrong=({"claimed_rank_offset": 1},),

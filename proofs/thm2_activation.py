@@ -91,6 +91,15 @@ def _cases(v: Any) -> list[tuple[str, str, str, tuple[Fraction, Fraction], Any, 
     the same with t in (-1, 0) and (0, 1). phi'' vanishes only at z = 0, an endpoint, which
     does not spoil strict convexity on the closed interval. Claiming the opposite
     convexity gives a z3 model, re-checked with Fractions.""",
+    intuition=(
+        "Sigmoid and tanh bend one way on each side of 0 (convex below, concave above), "
+        "so between 0 and a target's preimage they bend only one way: that is "
+        "Assumption 1(c)."
+    ),
+    assumptions=(
+        "φ is the sigmoid or tanh",
+        "every target lies strictly inside φ's range and differs from φ(0)",
+    ),
     evidence="proof",
     reference="Assumption 1(c); Section 2.2",
     wrong=({"flip_convexity": True},),
@@ -279,6 +288,13 @@ def certify_chord(
     answer is unknown, never pass. This certifies the listed targets only (evidence exact),
     the general statement follows from convexity (thm2.assumption-c). The reversed inequality
     fails at u = 1/2 with a certified enclosure.""",
+    intuition=(
+        "A convex curve lies below each of its chords and a concave one above: so the "
+        "line from (0, φ(0)) to (φ^-1(x), x) bounds φ on the whole interval."
+    ),
+    assumptions=(
+        "φ strictly convex, or strictly concave, between 0 and φ^-1(x) (Assumption 1(c))",
+    ),
     evidence="exact",
     reference="Appendix B",
     wrong=({"reverse": True},),

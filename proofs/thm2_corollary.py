@@ -154,6 +154,14 @@ def _corollary_parts(
     A(inf) to V keeps the rank (A y in span(phi^-1(X)) for every y), and
     rank A(inf) = dim span(X). The default instances have preimages as independent as the
     examples; see thm2.corollary-rank for what happens otherwise.""",
+    intuition=(
+        "From A(∞) = φ^-1(X) X^+: A(∞) x(i) = φ^-1(x(i)), so φ(A(∞) x(i)) = x(i), and "
+        "every output A(∞) y is a combination of the preimages φ^-1(x(i))."
+    ),
+    assumptions=(
+        "n < d linearly independent examples satisfying Assumption 1",
+        "A(∞) is the limit of thm2.conclusion",
+    ),
     evidence="exact",
     reference="Corollary; Definitions 1-2; Theorem 2",
     wrong=({"a_inf_scale": 2}, {"instances": ("d3-n2-collinear-preimages",)}),
@@ -190,6 +198,15 @@ def check_corollary(
     all instances including d3-n2-collinear-preimages: there the check verifies
     rank A(inf) = rank phi^-1(X) = 1 while dim span(X) = 2 exactly. Checked against the
     paper's wording (rank = dim span(X)) that instance fails: it is the counterexample.""",
+    intuition=(
+        "X^+ maps R^d onto R^n, so the rank of φ^-1(X) X^+ is the rank of φ^-1(X): the "
+        "preimages decide it, not the images, and two independent images can have "
+        "dependent preimages."
+    ),
+    assumptions=(
+        "the x(i) are linearly independent and n < d",
+        "A(∞) = φ^-1(X) X^+ (Theorem 2)",
+    ),
     evidence="exact",
     reference="Corollary; Theorem 2",
     wrong=({"claim": "dim-span"},),

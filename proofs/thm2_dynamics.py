@@ -138,6 +138,17 @@ def _conclusion_run(x: Any, a: Any, steps: int, max_steps: int, seed: int) -> di
     largest. A run that does not converge within its step budget gives unknown. Started
     from a random nonzero A(0) instead, the run still fits the data but lands off
     the minimum norm solution, and the check fails.""",
+    intuition=(
+        "It is Theorem 1 with targets φ^-1(x(i)) instead of x(i): the linearised "
+        "problem's minimum-norm solution is φ^-1(X) X^+, and gradient descent from zero "
+        "reaches it."
+    ),
+    assumptions=(
+        "sigmoid, n < d, data satisfying Assumption 1",
+        "A(0) = 0 and Appendix B's adaptive step (for a constant step the paper only "
+        "conjectures it)",
+        "numeric evidence: float64 training, agreement within a tolerance, not a proof",
+    ),
     evidence="numeric",
     reference="Theorem 2; Corollary; Appendix B",
     wrong=({"init_scale": 0.1},),

@@ -45,6 +45,15 @@ __all__ = ["check_linearization", "check_row_span"]
     every iterate stay in span{x(i)^T}. The identity is checked at these sizes only (d = 3,
     n = 2, all entries symbolic), hence the level exact: the computation's shape does not
     depend on d or n, but no proof for symbolic sizes is machine-checked.""",
+    intuition=(
+        "Every gradient term ends in x(i)^T, so each update adds to each row of A a "
+        "combination of the training examples: rows that start at 0 never leave "
+        "span(X)^T."
+    ),
+    assumptions=(
+        "loss (2): ½ Σ_i ‖x(i) − φ(A x(i))‖² with φ applied entrywise",
+        "A(0) = 0; a constant step or the per-example steps of Appendix B",
+    ),
     evidence="exact",
     reference="Theorem 2; Appendix B",
     wrong=({"omit_phi_prime": True},),
@@ -105,6 +114,15 @@ def check_row_span(
     descent update simplifies to 0 for s = (phi(0) - x_1)/p, and the line phi(0) - s z
     passes through (p, x_1). With the sign as printed in the paper the difference is not
     zero, and the check, asked to use that sign, fails with that difference.""",
+    intuition=(
+        "Replacing φ by its chord makes the problem linear in B, and the per-example "
+        "step γ/s_i cancels the chord's slope: the update becomes plain gradient "
+        "descent on B x(i) = φ^-1(x(i))."
+    ),
+    assumptions=(
+        "the chord through (0, φ(0)) and (φ^-1(x_1(i)), x_1(i)) has a nonzero slope −s_i",
+        "per-example adaptive steps γ_i = γ/s_i (Appendix B)",
+    ),
     evidence="proof",
     reference="Appendix B",
     wrong=({"paper_sign": True},),

@@ -184,6 +184,17 @@ def _one_case(
     A(w*) x = x, P w* = vec(x), and w* lies in the row space of P. It also runs a few steps
     of gradient descent exactly (rationals) and checks every iterate lies in the row space of
     P and moves strictly closer to w*, which is why the limit is the minimum-norm filter.""",
+    intuition=(
+        "Memorizing x needs the rank-1 projection x x^T / x^T x, but a conv layer "
+        "repeats one k×k filter at every pixel; the filter gradient descent finds (the "
+        "minimum-norm one that reproduces x) gives a matrix of full rank s²: the layer "
+        "acts like a blurred identity, not like a projection onto x."
+    ),
+    assumptions=(
+        "one filter, kernel k, zero padding (k−1)/2, stride 1, no bias, one training image x",
+        "gradient descent from zero on the squared error, which reaches the minimum-norm filter",
+        "x generic: thm3.exceptional-image shows that some nonzero images are exceptions",
+    ),
     evidence="exact",
     reference="Theorem 3; Appendix C; Appendix A (minimum-norm limit)",
     quick_params={"cases": QUICK_CASES},
@@ -272,6 +283,12 @@ _PROBES: dict[Case, tuple[list[list[int]], ...]] = {
     finds opposite signs; on the segment between them (which avoids 0) the determinant is
     continuous, so it vanishes somewhere: that image's learned operator is singular. Exact
     bisection narrows the crossing to a short rational interval.""",
+    intuition=(
+        "The determinant of the learned matrix is a polynomial in the image x; it is "
+        "not identically zero, but like any such polynomial it vanishes somewhere off x "
+        "= 0."
+    ),
+    assumptions=("s = 3, k = 5, the minimum-norm filter w*(x) of Theorem 3",),
     evidence="exact",
     reference="Theorem 3; Appendix C",
     wrong=({"size": 4, "kernel": 3},),

@@ -128,6 +128,19 @@ def _network_failure(
     "The claim holds for s when the pattern still has a forced zero, e.g. the top-left output "
     "pixel cannot see the bottom-right input pixel. By Lemma 1 such a network cannot memorize "
     "an arbitrary image.",
+    intuition=(
+        "Each 3×3 layer widens the reach by one pixel each way, so after L layers an "
+        "output pixel sees only input pixels within L steps; the corner-to-corner entry "
+        "(top-left output, bottom-right input, s − 1 steps apart) needs s − 1 layers. "
+        "More filters add paths, not reach."
+    ),
+    assumptions=(
+        "a linear network: 3×3 filters, stride 1, zero padding 1, no bias, no downsampling",
+        "any number F of filters in every hidden layer",
+        "'memorize' as in Lemma 1: a forced zero rules out the projection onto a generic image",
+        "s − 1 layers are necessary, not sufficient: Table 1's networks at that depth "
+        "do not memorize (the paper's heuristic is ⌈s⁴/9⌉ layers)",
+    ),
     evidence="exact",
     reference="Theorem 4 (Section 3.1)",
     quick_params={"sizes": QUICK_SIZES},
@@ -164,7 +177,11 @@ def check_depth_bound(
     if corners:
         detail += ", among them the opposite-corner entry (output pixel 0, input pixel s²−1)"
     if vacuous:
-        detail += f"; vacuous for s = {vacuous} (bound ≤ 1)"
+        detail += (
+            f"; s = {', '.join(map(str, vacuous))} not tested: there the bound is one layer, "
+            "and a network with "
+            "fewer than one layer does not exist"
+        )
     return Result.verdict(
         not bad,
         Evidence.EXACT,
@@ -184,6 +201,16 @@ def check_depth_bound(
     "(separable per layer, w = a[o,c]·u[p]·v[q]) and the network evaluated mod the prime "
     "33554393; a nonzero residue proves the entry's polynomial is not identically zero. "
     "Entries whose witness vanishes get fresh weights; an entry never witnessed is a failure.",
+    intuition=(
+        "At depth s − 1 every input pixel is within reach of every output pixel; each "
+        "entry is a sum over paths of products of weights with positive coefficients, "
+        "so it is a nonzero polynomial, and one integer weight choice per entry (a "
+        "witness) certifies it."
+    ),
+    assumptions=(
+        "3×3 filters, stride 1, zero padding 1",
+        "full support is necessary for memorization, not sufficient (Table 1)",
+    ),
     evidence="exact",
     reference="Theorem 4 (Section 3.1); Appendix D",
     quick_params={"sizes": QUICK_SIZES},
@@ -232,6 +259,15 @@ def check_tight(
     "without using any Kronecker structure (sparse boolean product of the full layer "
     "patterns, all channels included) and compared entry by entry with the single-filter "
     "pattern.",
+    intuition=(
+        "Filters add parallel paths between the same pixels; whether some path joins "
+        "two pixels depends only on the spatial reach, so the pattern is the same for "
+        "every F."
+    ),
+    assumptions=(
+        "stride 1, the same kernel in every layer, one input and one output channel",
+        "F ≥ 1 filters in every hidden layer",
+    ),
     evidence="exact",
     reference="Theorem 4; Corollary (Section 3.1)",
     quick_params={"sizes": (2, 5)},
@@ -309,6 +345,12 @@ def check_filters_invariant(
     "is forced to zero exactly when no path of nonzero weights joins the pixels (nonnegative "
     "path coefficients cannot cancel). These are confirmed exactly by thm4.depth-bound, "
     "thm4.tight and thm4.filters-invariant for the sizes they cover, so the level is exact.",
+    intuition=(
+        "Per axis, L layers give a band of half-width L; it is all ones exactly when L "
+        "≥ s − 1 (the band lemma), and the 2-D pattern is the Kronecker product of two "
+        "such bands."
+    ),
+    assumptions=("3×3 filters, stride 1, zero padding 1; every s ≥ 2 and L ≥ 1",),
     evidence="exact",
     reference="Theorem 4 (Section 3.1)",
     wrong=({"claimed": lambda s: s - 2},),

@@ -107,6 +107,14 @@ def _named(size: int, i: int, j: int) -> str:
     computed exactly (modulo a prime below 2^26; a nonzero residue proves a nonzero integer);
     every entry is nonzero, so depth s - 1 has no forced zero and the bound is the exact
     depth at which forced zeros disappear.""",
+    intuition=(
+        "Multiply the layers' symbolic matrices: at depth s − 2 the corner-to-corner "
+        "entry is the polynomial 0, at depth s − 1 every entry is a nonzero polynomial "
+        "in the weights."
+    ),
+    assumptions=(
+        "one filter per layer, 3×3, zero padding 1, small s (sympy expands the polynomials)",
+    ),
     evidence="exact",
     reference="Theorem 4; Lemma 1; Appendix D",
     quick_params={"sizes": (3, 4), "filter_sizes": (4,)},

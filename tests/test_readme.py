@@ -114,7 +114,7 @@ def test_tests_named_in_the_docs_exist() -> None:
 def test_the_module_map_names_every_module() -> None:
     root = Path(__file__).resolve().parents[1]
     section = README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
-    for package in ("symconv", "proofs", "numerics"):
+    for package in ("symconv", "paperdata", "proofs", "numerics", "verifier"):
         for path in sorted((root / package).glob("*.py")):
             if path.name not in ("__init__.py", "__main__.py"):
                 assert path.name in section, f"{package}/{path.name} is missing from Layout"

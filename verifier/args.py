@@ -34,6 +34,7 @@ __all__ = [
     "Converter",
     "DepthSpec",
     "Refused",
+    "address",
     "check_int",
     "check_path_text",
     "check_seed",
@@ -352,6 +353,17 @@ def _device(argument: str, text: str) -> str:
 def device() -> Converter[str]:
     """``cpu``, ``cuda`` or ``cuda:N`` (whether CUDA is there is checked before any run)."""
     return Converter("device", _device)
+
+
+def _address(argument: str, text: str) -> str:
+    if not text or len(text) > 255 or not text.isascii() or not text.isprintable() or " " in text:
+        raise UsageError(argument, text, "an address such as tcp://host:8786")
+    return text
+
+
+def address() -> Converter[str]:
+    """A network address (``tcp://host:8786``): printable ASCII, no space."""
+    return Converter("address", _address)
 
 
 # ---- paths -----------------------------------------------------------------------------

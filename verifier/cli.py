@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from .args import Converter, Refused
 from .errors import UsageError, printable, shown
@@ -39,6 +39,9 @@ argument or the path, and why); 130 interrupted (Ctrl-C or SIGTERM; finished exp
 rows stay in --out, --resume continues)."""
 
 
+_Action = TypeVar("_Action", bound=argparse.Action)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line and exit code 2 (no usage dump), and a typed
     converter (:class:`verifier.args.Converter`) is bound to the name of its option."""
@@ -46,12 +49,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _ArgparseError(message)
 
-    def add_argument(self, *names: Any, **kwargs: Any) -> argparse.Action:
-        kind = kwargs.get("type")
-        if isinstance(kind, Converter):
-            option = next((n for n in names if str(n).startswith("--")), None)
-            kwargs["type"] = kind.bound(option or str(kwargs.get("metavar", names[0])).upper())
-        return super().add_argument(*names, **kwargs)
+    def _add_action(self, action: _Action) -> _Action:
+        # every option passes here, those of argument groups too
+        if isinstance(action.type, Converter) and not action.type.argument:
+            option = next((s for s in action.option_strings if s.startswith("--")), None)
+            action.type = action.type.bound(option or str(action.metavar or action.dest).upper())
+        return super()._add_action(action)
 
 
 class _ArgparseError(Exception):

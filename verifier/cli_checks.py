@@ -52,6 +52,9 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     )
     p.add_argument("id", help="a check id, or a prefix such as thm4")
     p.add_argument("--quick", action="store_true", help="small default sizes")
+    p.add_argument(
+        "--verbose", action="store_true", help="also list every solver obligation as a formula"
+    )
     _solvers_arg(p)
     p.set_defaults(handler=_explain)
 
@@ -251,26 +254,50 @@ def _explain(args: Namespace, out: TextIO, err: TextIO) -> int:
               "refines one.", file=out)  # fmt: skip
     print("\nThe claim:", file=out)
     print(fill(c.statement), file=out)
+    if c.intuition:
+        print("\nThe idea:", file=out)
+        print(fill(c.intuition), file=out)
+    if c.assumptions:
+        print("\nAssumptions:", file=out)
+        for a in c.assumptions:
+            print(textwrap.fill(a, 88, initial_indent="  - ", subsequent_indent="    "), file=out)
     print("\nHow it is checked:", file=out)
     print(fill(c.method), file=out)
     print(f"\nEvidence level: {c.evidence}", file=out)
     print(fill(_EVIDENCE_WORDS[str(c.evidence)]), file=out)
     if o.obligations:
-        print(f"\nMachine-checked steps (solvers required: {', '.join(names)}):", file=out)
-        for i, ob in enumerate(o.obligations, 1):
-            by = " and ".join(ob.confirmed_by) if ob.confirmed_by else "not confirmed"
-            line = f"{i}. [{ob.status}; {by}] {' '.join(ob.what.split())}"
-            print(textwrap.fill(line, 88, initial_indent="  ", subsequent_indent="     "),
-                  file=out)  # fmt: skip
-        note = (
-            "Each step is proved by showing that its negation, together with its assumptions, "
-            "has no solution; the assumptions are listed in the step and were first checked "
-            "to be satisfiable (not contradictory)."
-        )
-        print(fill(note), file=out)
+        _print_obligations(o.obligations, names, args.verbose, c.id, out)
     print(f"\nResult: {o.result.status} ({o.seconds:.3f} s)", file=out)
     print(fill(o.result.detail), file=out)
     return 1 if o.result.status in _BAD else 0
+
+
+def _print_obligations(
+    obligations: tuple[Any, ...], names: tuple[str, ...], verbose: bool, check_id: str, out: TextIO
+) -> None:
+    """The solver steps: a one-paragraph summary, or (``--verbose``) every formula."""
+    fill = lambda s: textwrap.fill(s, 88, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    print(f"\nMachine-checked steps (solvers required: {', '.join(names)}):", file=out)
+    if not verbose:
+        tally: dict[str, int] = {}
+        for ob in obligations:
+            by = " and ".join(ob.confirmed_by) if ob.confirmed_by else "not confirmed"
+            key = f"{ob.status}, confirmed by {by}"
+            tally[key] = tally.get(key, 0) + 1
+        parts = "; ".join(f"{n} {key}" for key, n in tally.items())
+        more = f"verify explain {check_id} --verbose lists each formula."
+        print(fill(f"{len(obligations)} solver obligations: {parts}. {more}"), file=out)
+        return
+    for i, ob in enumerate(obligations, 1):
+        by = " and ".join(ob.confirmed_by) if ob.confirmed_by else "not confirmed"
+        line = f"{i}. [{ob.status}; {by}] {' '.join(ob.what.split())}"
+        print(textwrap.fill(line, 88, initial_indent="  ", subsequent_indent="     "), file=out)
+    note = (
+        "Each step is proved by showing that its negation, together with its assumptions, "
+        "has no solution; the assumptions are listed in the step and were first checked "
+        "to be satisfiable (not contradictory)."
+    )
+    print(fill(note), file=out)
 
 
 def _uses_solver(check: _registry.Check) -> bool:

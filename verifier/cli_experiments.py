@@ -56,6 +56,22 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         help="folder of images or CIFAR-10 .bin file (experiments that train on images)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        default=None,
+        type=A.Converter("workers", lambda a, t: A.check_int(a, t, 1, _max_workers())),
+        help="run the rows (and seed groups) as tasks on a local Dask cluster of N worker "
+        "processes (needs the 'cluster' extra)",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        type=A.address(),
+        metavar="ADDRESS",
+        help="run them on an existing Dask cluster (e.g. tcp://host:8786; dask-jobqueue for "
+        "Slurm/PBS)",
+    )
     p.set_defaults(handler=_experiment)
 
     p = sub.add_parser("report", help="one page with every experiment and its figures")
@@ -148,6 +164,7 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
         images=args.images,
         progress=not args.json,
         log=err,
+        cluster=_cluster(args),
     )
     if args.json:
         json.dump(result, out, indent=1)
@@ -155,6 +172,23 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
     else:
         print_result(result, out)
     return 0
+
+
+def _max_workers() -> int:
+    from .cluster import MAX_WORKERS
+
+    return int(MAX_WORKERS)
+
+
+def _cluster(args: Namespace) -> Any:
+    """``--workers N`` / ``--scheduler ADDRESS`` as a :class:`verifier.cluster.Cluster`."""
+    from .cluster import Cluster
+
+    if args.scheduler is not None:
+        return Cluster(scheduler=args.scheduler)
+    if args.workers is None:
+        return None
+    return Cluster(workers=args.workers)
 
 
 def _report(args: Namespace, out: TextIO, err: TextIO) -> int:

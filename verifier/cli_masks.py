@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import args as A
 from .errors import UsageError
+from .mask_nets import inner_bound, masks_family, net_words
 from .store import check_new_file
 
 if TYPE_CHECKING:
@@ -91,6 +92,13 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         type=A.path_text(".gif"),
         help=f"an animated GIF over depths 1..L (or the range A..B; at most {MAX_GIF_FRAMES} "
         "frames)",
+    )
+    p.add_argument(
+        "--downsample",
+        default=1,
+        type=A.integer(1),
+        help="T > 1: Section 4's network, a stride-T layer first, the L layers at size s/T, "
+        "then ×T nearest upsampling (s divisible by T)",
     )
     p.add_argument(
         "--verbose", action="store_true", help="also print how the entries were certified"
@@ -205,34 +213,41 @@ _MASKS_JSON = {"--size", "--depth", "--kernel", "--filters", "--json", "--png", 
 
 
 def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
-    from symconv import certify, conv_stack, factored_pattern, min_full_depth
+    from symconv import certify, factored_pattern
+
+    from .pictures import MAX_PICTURE_PIXELS
 
     size, depth, kernel, filters = args.size, args.depth.last, args.kernel, args.filters
     if args.json:
         A.refuse_unused(args, _MASKS_JSON, "--json (it prints the whole mask as JSON)")
+    stride = _masks_stride(args, size, kernel)
     _check_dense(size)
     pixels = _pixels(args.pixels, size)
     frames = _check_pictures(args, size)
+    if len(pixels) > MAX_PICTURE_PIXELS and (args.png or args.svg or args.gif):
+        text = ";".join(f"{r},{c}" for r, c in pixels)
+        raise UsageError("--pixels", text, f"a picture shows at most {MAX_PICTURE_PIXELS}")
     # The pattern is the same at every depth past saturation, for every kernel past 2s−1
     # (the extra taps fall in the padding) and for every number of filters (the channel
     # factor is all-ones): compute it, and certify it, on the smallest equivalent stack.
     # A weight witness for one filter is one for F filters (the other filters set to 0).
-    eff_kernel = min(kernel, 2 * size - 1)
-    need = min_full_depth(size, eff_kernel)
-    eff_depth = min(depth, need if need is not None else 1)
-    net = conv_stack(size, eff_depth, kernel=eff_kernel, filters=1)
+    eff_kernel = min(kernel, 2 * size - 1) if stride == 1 else kernel
+    need, make = masks_family(size, eff_kernel, stride)
+    eff_depth = min(depth, need if need is not None else 2 * size)
+    net = make(eff_depth)
     pat = factored_pattern(net)
     assert pat is not None
     cert = certify(net)
     mask = pat.dense()
     d = size * size
-    written = _pictures(args, mask, size, depth, kernel, filters, pixels, frames)
+    written = _pictures(args, mask, size, depth, kernel, filters, pixels, frames, stride)
     if args.json:
         obj = {
             "size": size,
             "depth": depth,
             "kernel": kernel,
             "filters": filters,
+            **({"downsample": stride} if stride > 1 else {}),
             "forced_zeros": pat.forced_zeros,
             "full_support": pat.full,
             "min_depth": need,
@@ -244,11 +259,7 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(obj, out)
         out.write("\n")
         return 0
-    print(
-        f"{depth} layer(s) of {kernel}×{kernel} filters, {filters} filter(s) per hidden layer, "
-        f"on {size}×{size} images: a {d}×{d} matrix",
-        file=out,
-    )
+    print(f"{net_words(depth, kernel, filters, size, stride)}: a {d}×{d} matrix", file=out)
     print(
         f"forced zeros: {pat.forced_zeros} of {d * d} entries; full support: "
         f"{'yes' if pat.full else 'no'} (least depth without forced zeros: {need})",
@@ -256,6 +267,11 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
     )
     if args.verbose:
         print(f"certificate: {cert.describe()}", file=out)
+    if written and not args.show_mask:
+        # a picture was asked for: it shows the mask; --show-mask prints the text too
+        for path in written:
+            print(f"picture written to {path}", file=out)
+        return 0
     for i, j in pixels:
         row = mask[i * size + j].reshape(size, size)
         print(
@@ -272,6 +288,17 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
     for path in written:
         print(f"picture written to {path}", file=out)
     return 0
+
+
+def _masks_stride(args: Namespace, size: int, kernel: int) -> int:
+    stride: int = args.downsample
+    if stride > 1 and size % stride:
+        raise UsageError("--size", size, f"must be divisible by --downsample {stride}")
+    if stride > 1 and kernel < stride:
+        raise UsageError(
+            "--kernel", kernel, f"narrower than the stride {stride}: pixels are skipped"
+        )
+    return stride
 
 
 def _pictures(args: Namespace, *drawing: Any) -> list[str]:
@@ -299,6 +326,7 @@ def _draw_pictures(
     filters: int,
     pixels: list[tuple[int, int]],
     frames: list[int],
+    stride: int = 1,
 ) -> list[str]:
     """The --png / --svg / --gif pictures (matplotlib; Pillow for the GIF)."""
     wanted = [p for p in (args.png, args.svg, args.gif) if p]
@@ -315,26 +343,25 @@ def _draw_pictures(
         # without matplotlib: the bare d×d bitmap (black = reachable), no title or legend
         write_png(args.png, mask, scale=max(1, 512 // (size * size)))
         return [f"{args.png} (bare bitmap, black = reachable: install matplotlib for titles)"]
-    from symconv import conv_stack, factored_pattern, min_full_depth
+    from symconv import factored_pattern
 
     from .pictures import mask_figure, mask_gif
 
+    net = {"size": size, "kernel": kernel, "filters": filters, "downsample": stride}
     for path in (args.png, args.svg):
         if path:
-            mask_figure(
-                path, mask, size=size, depth=depth, kernel=kernel, filters=filters, pixels=pixels
-            )
+            mask_figure(path, mask, depth=depth, pixels=pixels, **net)
     if args.gif:
         masks = []
         # as for the text output: past saturation, past 2s−1 taps and for any F the pattern
         # is that of the smallest equivalent single-filter stack
-        eff_kernel = min(kernel, 2 * size - 1)
-        need = min_full_depth(size, eff_kernel) or 1
+        eff_kernel = min(kernel, 2 * size - 1) if stride == 1 else kernel
+        need, make = masks_family(size, eff_kernel, stride)
         for L in frames:
-            pat = factored_pattern(conv_stack(size, min(L, need), kernel=eff_kernel, filters=1))
+            pat = factored_pattern(make(min(L, need if need is not None else 2 * size)))
             assert pat is not None
             masks.append((L, pat.dense()))
-        mask_gif(args.gif, masks, size=size, kernel=kernel, filters=filters, pixels=pixels)
+        mask_gif(args.gif, masks, pixels=pixels, **net)
     return wanted
 
 
@@ -417,7 +444,7 @@ def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
                     "kernel": kernel,
                     "downsample": stride,
                     "min_depth": min_full_depth_of(make, 2 * s),
-                    "bound": depth_bound(s // stride, kernel),
+                    "bound": inner_bound(s // stride, kernel),
                 }
             )
     if args.json:
@@ -434,8 +461,9 @@ def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
         what = "⌈(s−1)/((k−1)/2)⌉ (Theorem 4: s−1 for k = 3)"
     else:
         what = (
-            f"the same formula at size s/{stride}, i.e. as if the stride-{stride} layer "
-            "saw every pixel (min_depth None: some input pixel is never seen)"
+            f"the same formula at size s/{stride} (0 when s/{stride} = 1), i.e. as if the "
+            f"stride-{stride} layer saw every pixel (min_depth None: some input pixel is "
+            "never seen)"
         )
     print(
         f"min_depth is computed from the layers' structure; bound is {what}. "

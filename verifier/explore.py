@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from . import args as A
 from .errors import UsageError
 
-__all__ = ["explore_page"]
+__all__ = ["explore_page", "opening_depth"]
 
 _TEMPLATE = Path(__file__).with_name("explore_page.html")
 _PLACEHOLDER = '/*__INITIAL__*/{"size": 5, "depth": 4, "kernel": 3, "filters": 1, "downsample": 1}'
@@ -41,6 +41,57 @@ def _python_summary(size: int, depth: int, kernel: int, filters: int, downsample
     return {"forced_zeros": pat.forced_zeros, "full_support": pat.full}
 
 
+#: the committed full-size Table 1 run, whose spectra the Table 1 preset shows
+_TABLE1_RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results" / "table1.json"
+
+
+def _table1_rows() -> list[dict[str, Any]]:
+    """Table 1's printed rows, each with the spectrum measured in the committed run (the
+    first reading of that row in ``docs/results/table1.json``) when the file is there."""
+    from paperdata import TABLE1
+
+    measured: dict[tuple[int, int], dict[str, Any]] = {}
+    try:
+        rows = json.loads(_TABLE1_RESULTS.read_text(encoding="utf-8"))["rows"]
+    except (OSError, ValueError, KeyError, TypeError):
+        rows = []
+    for r in rows:
+        if isinstance(r, dict) and "layers" in r and "filters_printed" in r:
+            measured.setdefault((r["layers"], r["filters_printed"]), r)
+    out = []
+    for row in TABLE1:
+        got = measured.get((row.layers_printed, row.filters), {})
+        spectrum = got.get("spectrum")
+        out.append(
+            {
+                "size": row.size,
+                "train_examples": row.train_examples,
+                "layers": row.layers_printed,
+                "filters": row.filters,
+                "params": row.params_printed,
+                "spectrum": [round(float(v), 4) for v in spectrum] if spectrum else None,
+                "memorized": got.get("memorized"),
+            }
+        )
+    return out
+
+
+def opening_depth(size: int, kernel: int = 3, downsample: bool = False) -> int:
+    """Where the page opens when no depth is asked: half the least depth without forced
+    zeros, so that forced zeros are on screen (at the least depth the mask is all black)."""
+    from symconv import min_full_depth, min_full_depth_of
+
+    if downsample:
+        from .cli_masks import _downsampling_family
+
+        least = min_full_depth_of(_downsampling_family(size, kernel, 2), 2 * size)
+    else:
+        least = min_full_depth(size, kernel)
+    if least is None:
+        return min(2, size)
+    return 0 if least <= 1 else max(1, least // 2)
+
+
 def explore_page(
     size: int = 5,
     depth: int | None = None,
@@ -48,19 +99,10 @@ def explore_page(
     filters: int = 1,
     downsample: bool = False,
 ) -> str:
-    """The explorer's HTML, opening at this configuration (depth: the least full depth)."""
-    from symconv import min_full_depth
-
+    """The explorer's HTML, opening at this configuration (depth: :func:`opening_depth`)."""
     stride = 2 if downsample else 1
     if depth is None:
-        if stride == 1:
-            depth = min_full_depth(size, kernel) or size
-        else:
-            from symconv import min_full_depth_of
-
-            from .cli_masks import _downsampling_family
-
-            depth = max(1, min_full_depth_of(_downsampling_family(size, kernel, 2), 2 * size) or 1)
+        depth = opening_depth(size, kernel, downsample)
     initial = {
         "size": size,
         "depth": depth,
@@ -68,6 +110,7 @@ def explore_page(
         "filters": filters,
         "downsample": stride,
         "python": _python_summary(size, depth, kernel, filters, stride),
+        "table1": _table1_rows(),
     }
     text = _TEMPLATE.read_text(encoding="utf-8")
     assert _PLACEHOLDER in text
@@ -95,7 +138,7 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "--depth",
         default=None,
         type=A.integer(0, 512),
-        help="initial depth L, 0..512 (default: the least full)",
+        help="initial depth L, 0..512 (default: half the least full depth)",
     )
     p.add_argument(
         "--kernel",

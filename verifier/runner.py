@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from numerics import MAX_SEEDS, Experiment, Row, RunConfig, get_experiment
 
 from . import args as A
+from .cluster import Cluster, run_on_cluster
 from .errors import UsageError
 from .store import OutFolder, RowStore, RunInterrupted, check_out_folder, check_run_files
 
@@ -128,6 +129,7 @@ def run_experiment(
     log: TextIO | None = None,
     seeds: str | tuple[int, ...] | None = None,
     reading: str | tuple[str, ...] | None = None,
+    cluster: Cluster | None = None,
 ) -> dict[str, Any]:
     """Run experiment ``name``: ``{"experiment": name, "rows": [...], "figures": [...]}``
     (plus ``"verdict"`` for experiments that state one).
@@ -135,7 +137,8 @@ def run_experiment(
     ``seeds`` (``"N"``, ``"A..B"`` or a tuple) runs every row of an ensemble experiment over
     those seeds; ``seed`` is one seed; with neither, the full form runs the experiment's
     ``default_seeds`` seeds 0.. and the quick form seed 0. ``reading`` (comma-separated
-    names) selects readings (see :func:`readings_of`)."""
+    names) selects readings (see :func:`readings_of`). ``cluster`` runs the rows as Dask
+    tasks (:mod:`verifier.cluster`); the rows file is still written here alone."""
     # every check first: nothing on disk changes before a refusal
     exp = get_experiment(name)
     if seed is not None:
@@ -167,28 +170,39 @@ def run_experiment(
         reading=names,
     )
     if out is None:
-        return _run(exp, cfg, None)
+        return _run(exp, cfg, None, cluster)
     with RowStore.open(
         out, name, cfg.identity(name, per_seed=exp.ensembles), resume=resume
     ) as store:
-        return _run(exp, cfg, store)
+        return _run(exp, cfg, store, cluster)
 
 
-def _run(exp: Experiment, cfg: RunConfig, store: RowStore | None) -> dict[str, Any]:
+def _run(
+    exp: Experiment, cfg: RunConfig, store: RowStore | None, cluster: Cluster | None = None
+) -> dict[str, Any]:
     """Compute (or reuse) each row, store it at once, then draw the figures."""
     done = store.done if store is not None else {}
     rows: list[Row] = []
+    # on a cluster rows finish in any order; the file keeps the experiment's
+    order = {k: i for i, (k, _) in enumerate(exp.rows(cfg))} if cluster is not None else {}
+
+    def finished(row: Row) -> None:
+        rows.append(row)
+        if cluster is not None:
+            rows.sort(key=lambda r: order[r["key"]])
+        if store is not None:
+            store.write(rows)
+
     try:
-        for key, thunk in exp.rows(cfg):
+        if cluster is not None:
+            run_on_cluster(exp, cfg, done, cluster, finished)
+        for key, thunk in [] if cluster is not None else exp.rows(cfg):
             if exp.ensembles:  # reuses the finished seeds of the previous row, trains the rest
-                row = {"key": key, **thunk(done.get(key))}
+                finished({"key": key, **thunk(done.get(key))})
             elif key in done:
-                row = done[key]
+                finished(done[key])
             else:
-                row = {"key": key, **thunk()}
-            rows.append(row)
-            if store is not None:
-                store.write(rows)
+                finished({"key": key, **thunk()})
     except KeyboardInterrupt:
         kept = store.written if store is not None else 0
         raise RunInterrupted(exp.name, kept, store.path if store else None) from None

@@ -1,0 +1,71 @@
+"""``verify experiment --workers N``: a seed sweep on a local Dask cluster of 1 and 2 workers,
+beside the same sweep in one plain process (no Dask), in the same run.
+
+    python benchmarks/bench_cluster.py                       # table1-init quick, seeds 0..7
+    python benchmarks/bench_cluster.py --experiment table2 --seeds 0..5 --repeat 3
+
+Each run is a fresh ``python -m verifier experiment ... --json`` process, the settings
+alternating so that a machine's drift affects them alike; prints the best and median wall
+time of each, the speed-up of 2 workers over 1, and checks that every run gave the same
+rows (the numbers; timings aside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+
+def _numbers(rows: list[dict[str, Any]]) -> list[Any]:
+    drop = {"seconds", "train_seconds"}
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if k not in drop}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
+    return clean(rows)
+
+
+def once(experiment: str, seeds: str, workers: str) -> tuple[float, list[Any]]:
+    with tempfile.TemporaryDirectory() as out:
+        argv = [sys.executable, "-m", "verifier", "experiment", experiment, "--quick"]
+        argv += ["--seeds", seeds, "--out", out, "--json"]
+        argv += ["--workers", workers] if workers else []
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t0
+    return wall, _numbers(json.loads(done.stdout)["rows"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--experiment", default="table1-init")
+    ap.add_argument("--seeds", default="0..7")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    settings = {"one process": "", "1 worker": "1", "2 workers": "2"}
+    walls: dict[str, list[float]] = {k: [] for k in settings}
+    results = {}
+    for _ in range(args.repeat):
+        for name, workers in settings.items():
+            wall, rows = once(args.experiment, args.seeds, workers)
+            walls[name].append(wall)
+            results[name] = rows
+    same = all(rows == results["one process"] for rows in results.values())
+    for name, w in walls.items():
+        print(f"{name:<12} best {min(w):6.1f} s  median {statistics.median(w):6.1f} s")
+    speedup = statistics.median(walls["1 worker"]) / statistics.median(walls["2 workers"])
+    print(f"2 workers vs 1: {speedup:.2f}x (medians); same rows in every run: {same}")
+
+
+if __name__ == "__main__":
+    main()

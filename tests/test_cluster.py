@@ -1,0 +1,126 @@
+"""``verify experiment --workers N``: rows and seed groups as tasks on a local Dask cluster.
+
+The cluster is real: a ``LocalCluster`` of two worker processes, started once for the
+module. The stand-in experiments of ``tests/_tiny_experiment.py`` are pure functions of
+their key and seed, so a cluster run must give exactly the single-process rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+import numerics._experiment as experiment
+from verifier.cli import main
+from verifier.cluster import Cluster, _groups, _merged
+from verifier.runner import run_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "tests"))
+    # the workers are new processes: they find the stand-in module through PYTHONPATH
+    path = os.pathsep.join(p for p in (str(ROOT / "tests"), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
+    for name in ("tiny-test", "tiny-ensemble"):
+        monkeypatch.setitem(experiment.EXPERIMENT_MODULES, name, "_tiny_experiment")
+
+
+@pytest.mark.parametrize(
+    ("seeds", "workers", "want"),
+    [
+        ((0, 1, 2, 3), 2, [(0, 1), (2, 3)]),
+        ((0, 1, 2), 2, [(0, 1), (2,)]),
+        ((5,), 4, [(5,)]),
+        ((0, 1, 2), 8, [(0,), (1,), (2,)]),
+    ],
+    ids=["even", "uneven", "one-seed", "more-workers-than-seeds"],
+)
+def test_seed_groups_cover_every_seed_once_in_order(seeds, workers, want):
+    assert _groups(seeds, workers) == want
+
+
+def test_merged_keeps_every_groups_seeds_and_the_finished_ones():
+    parts = [{"key": "r0", "per_seed": [{"seed": 0}]}, {"key": "r0", "per_seed": [{"seed": 2}]}]
+    merged = _merged(parts, {"per_seed": [{"seed": 7}]})
+    assert sorted(p["seed"] for p in merged["per_seed"]) == [0, 2, 7]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["tiny-test", "tiny-ensemble"])
+def test_a_cluster_run_equals_a_local_run_and_only_the_coordinator_writes(name, tmp_path):
+    seeds = "0..3" if name == "tiny-ensemble" else None
+    local = run_experiment(name, seeds=seeds, out=tmp_path / "local", log=None)
+    calls = tmp_path / "calls.txt"
+    os.environ["TINY_CALLS"] = str(calls)
+    try:
+        dask = run_experiment(
+            name, seeds=seeds, out=tmp_path / "dask", log=None, cluster=Cluster(workers=2)
+        )
+    finally:
+        del os.environ["TINY_CALLS"]
+    assert dask["rows"] == local["rows"]
+    on_disk = json.loads((tmp_path / "dask" / f"{name}.json").read_text())
+    assert on_disk["rows"] == local["rows"]
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == [
+        f".{name}.lock",
+        f"{name}.json",
+    ]
+    computed = calls.read_text().split()
+    assert len(computed) == len(set(computed))  # nothing computed twice (groups, then assembly)
+
+
+@pytest.mark.slow
+def test_a_resumed_cluster_run_trains_only_the_missing_seeds(tmp_path):
+    run_experiment("tiny-ensemble", seeds="0..1", out=tmp_path, log=None)
+    calls = tmp_path / "calls.txt"
+    os.environ["TINY_CALLS"] = str(calls)
+    try:
+        res = run_experiment(
+            "tiny-ensemble", seeds="0..3", out=tmp_path, resume=True, log=None,
+            cluster=Cluster(workers=2),
+        )  # fmt: skip
+    finally:
+        del os.environ["TINY_CALLS"]
+    assert sorted(calls.read_text().split()) == sorted(
+        f"r{i}:{s}" for i in range(3) for s in (2, 3)
+    )
+    assert [r["total"] for r in res["rows"]] == [
+        sum(k * 1000 + s for s in range(4)) for k in (1, 2, 3)
+    ]
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_costs_only_its_task(tmp_path, monkeypatch):
+    marker = tmp_path / "died"
+    monkeypatch.setenv("TINY_DIE_ONCE", str(marker))
+    res = run_experiment("tiny-test", out=tmp_path / "o", log=None, cluster=Cluster(workers=2))
+    assert marker.exists()  # a worker process did die computing r1
+    assert [r["value"] for r in res["rows"]] == [1000, 2000, 3000]
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["--workers", "0"], "--workers: must be an integer in 1..64"),
+        (["--workers", "two"], "--workers: must be an integer in 1..64"),
+        (["--workers", "2", "--scheduler", "tcp://x:1"], "not allowed with argument"),
+        (["--scheduler", " "], "--scheduler: an address"),
+    ],
+    ids=["zero", "not-a-number", "both", "blank-address"],
+)
+def test_bad_cluster_flags_are_one_line_and_exit_2(flags, needle, tmp_path, capsys):
+    import io
+
+    err = io.StringIO()
+    code = main(
+        ["experiment", "tiny-test", *flags, "--out", str(tmp_path / "o")], io.StringIO(), err
+    )
+    assert code == 2 and needle in err.getvalue() and err.getvalue().count("\n") == 1
