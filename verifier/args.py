@@ -118,7 +118,8 @@ def _whole(argument: str, text: str, what: str = "an integer") -> int:
 
 def check_int(argument: str, text: str, lo: int | None = 1, hi: int | None = None) -> int:
     """``text`` as an int in ``lo..hi`` (``None``: unbounded on that side)."""
-    value = _whole(argument, text)
+    bounded = lo is not None and hi is not None
+    value = _whole(argument, text, f"an integer in {lo}..{hi}" if bounded else "an integer")
     if lo is not None and hi is not None and not lo <= value <= hi:
         raise UsageError(argument, text, f"must be an integer in {lo}..{hi}")
     if lo is not None and value < lo:

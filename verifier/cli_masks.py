@@ -208,8 +208,8 @@ def _mask_rows(mask: np.ndarray) -> list[str]:
 
 
 #: Options ``masks --json`` uses (--show-mask and --verbose shape the text output only).
-_MASKS_JSON = {"--size", "--depth", "--kernel", "--filters", "--json", "--png", "--svg", "--gif",
-               "--pixels"}  # fmt: skip
+_MASKS_JSON = {"--size", "--depth", "--kernel", "--filters", "--downsample", "--json",
+               "--png", "--svg", "--gif", "--pixels"}  # fmt: skip
 
 
 def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
