@@ -62,7 +62,7 @@ class _ArgparseError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cli_checks, cli_experiments, cli_masks, examples, explore
+    from . import cli_checks, cli_experiments, cli_masks, cli_matrix, examples, explore
 
     parser = Parser(
         prog="verify",
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     cli_checks.add_parsers(sub)
     cli_masks.add_parsers(sub)
+    cli_matrix.add_parsers(sub)
     cli_experiments.add_parsers(sub)
     explore.add_parsers(sub)
     examples.add_examples(sub)

@@ -73,7 +73,10 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "Slurm/PBS)",
     )
     p.set_defaults(handler=_experiment)
+    _add_report(sub)
 
+
+def _add_report(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser("report", help="one page with every experiment and its figures")
     p.add_argument(
         "--out", required=True, type=A.path_text(), help="folder to write the report into"

@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 #: 250 MB at the limit). Depth, kernel and filters cost nothing beyond it: the pattern is
 #: computed at depth min(L, saturation depth), kernel min(k, 2s−1) and one filter.
 MAX_DENSE_ENTRIES = 2**26
-#: Largest layer matrix ``matrix`` prints (entries, rows × columns): s ≤ 32 at stride 1,
-#: one string per entry (about 2 s and 100 MB of output at the limit).
-MAX_MATRIX_ENTRIES = 2**20
 #: ``depth``: the least depth is found by walking the layers' reach one layer at a time,
 #: ⌈(s−1)/((k−1)/2)⌉ steps per size (plus s/256 for the arrays); a request may take at
 #: most this many steps in all (about 2 s), e.g. --size 1..2400 at k = 3.
@@ -104,7 +101,10 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "--verbose", action="store_true", help="also print how the entries were certified"
     )
     p.set_defaults(handler=_masks)
+    _add_depth(sub)
 
+
+def _add_depth(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "depth",
         help="least depth with no forced zero (Theorem 4)",
@@ -128,29 +128,6 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     )
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(handler=_depth)
-
-    p = sub.add_parser(
-        "matrix",
-        help="one conv layer's matrix (Appendix D)",
-        description="The matrix of one conv layer on s×s images (row = output pixel, column "
-        "= input pixel), with entries named A1..A{k²} (--symbolic) or random numbers.",
-    )
-    p.add_argument("--size", required=True, type=A.integer(1), help="image size s")
-    p.add_argument("--kernel", default=3, type=A.integer(1), help="kernel size k (default 3)")
-    p.add_argument("--stride", default=1, type=A.integer(1), help="stride (default 1)")
-    p.add_argument("--symbolic", action="store_true", help="entries named A1..A{k²}")
-    p.add_argument(
-        "--seed",
-        default=None,
-        type=A.seed(),
-        help="seed of the random numeric weights, 0 ≤ N < 2**32 (default 0; not with --symbolic)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_matrix)
-
-    p = sub.add_parser("audit", help="Tables 1–2: printed vs recomputed bounds and params")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_audit)
 
 
 def _check_dense(size: int, argument: str = "--size") -> None:
@@ -242,21 +219,8 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
     d = size * size
     written = _pictures(args, mask, size, depth, kernel, filters, pixels, frames, stride)
     if args.json:
-        obj = {
-            "size": size,
-            "depth": depth,
-            "kernel": kernel,
-            "filters": filters,
-            **({"downsample": stride} if stride > 1 else {}),
-            "forced_zeros": pat.forced_zeros,
-            "full_support": pat.full,
-            "min_depth": need,
-            "certified": cert.certified,
-            "certificate": cert.describe(),
-            "computed_as": {"depth": eff_depth, "kernel": eff_kernel, "filters": 1},
-            "mask": _mask_rows(mask),
-        }
-        json.dump(obj, out)
+        computed_as = {"depth": eff_depth, "kernel": eff_kernel, "filters": 1}
+        json.dump(_masks_json(args, stride, need, pat, cert, computed_as, mask), out)
         out.write("\n")
         return 0
     print(f"{net_words(depth, kernel, filters, size, stride)}: a {d}×{d} matrix", file=out)
@@ -272,6 +236,17 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
         for path in written:
             print(f"picture written to {path}", file=out)
         return 0
+    _print_reach(out, mask, size, pixels, args.show_mask)
+    for path in written:
+        print(f"picture written to {path}", file=out)
+    return 0
+
+
+def _print_reach(
+    out: TextIO, mask: np.ndarray, size: int, pixels: list[tuple[int, int]], show_mask: bool
+) -> None:
+    """Each chosen output pixel's reach as an s×s grid, then the d×d mask when small."""
+    d = size * size
     for i, j in pixels:
         row = mask[i * size + j].reshape(size, size)
         print(
@@ -279,15 +254,38 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
         )
         for r in range(size):
             print("  " + " ".join("#" if v else "." for v in row[r]), file=out)
-    if d <= 64 or args.show_mask:
+    if d <= 64 or show_mask:
         print(f"\n{d}×{d} mask (row = output pixel, column = input pixel, row-major):", file=out)
         for line in _mask_rows(mask):
             print("  " + line.replace("1", "#").replace("0", "."), file=out)
     else:
         print(f"\n(the {d}×{d} mask: --show-mask prints it, --json or --png write it)", file=out)
-    for path in written:
-        print(f"picture written to {path}", file=out)
-    return 0
+
+
+def _masks_json(
+    args: Namespace,
+    stride: int,
+    need: int | None,
+    pat: Any,
+    cert: Any,
+    computed_as: dict,
+    mask: np.ndarray,
+) -> dict[str, Any]:
+    """The object ``masks --json`` prints (its fields are part of the command line's contract)."""
+    return {
+        "size": args.size,
+        "depth": args.depth.last,
+        "kernel": args.kernel,
+        "filters": args.filters,
+        **({"downsample": stride} if stride > 1 else {}),
+        "forced_zeros": pat.forced_zeros,
+        "full_support": pat.full,
+        "min_depth": need,
+        "certified": cert.certified,
+        "certificate": cert.describe(),
+        "computed_as": computed_as,
+        "mask": _mask_rows(mask),
+    }
 
 
 def _masks_stride(args: Namespace, size: int, kernel: int) -> int:
@@ -393,8 +391,52 @@ def _downsampling_family(size: int, kernel: int, stride: int) -> Callable[[int],
     return make
 
 
+def _downsampled_rows(
+    text: str, first: int, last: int, kernel: int, stride: int
+) -> list[dict[str, Any]]:
+    """``depth --downsample T``: one row per size of ``first..last`` divisible by T."""
+    from symconv import depth_bound, min_full_depth_of
+
+    if last > 512:
+        raise UsageError("--size", text, "with --downsample, sizes up to 512")
+    sizes = [s for s in range(first, last + 1) if s % stride == 0 and s // stride >= 1]
+    if not sizes:
+        raise UsageError("--size", text, f"no size divisible by --downsample {stride}")
+    apps = 0
+    for s_ in sizes:
+        b = depth_bound(s_ // stride, kernel)
+        top = 2 * s_ if b is None or kernel < stride else min(2 * s_, b + 1)
+        apps += (top + 1) * (top + 4) // 2
+    if apps > MAX_DOWNSAMPLE_LAYERS:
+        raise UsageError(
+            "--size",
+            text,
+            f"with --downsample {stride}, needs about {apps} layer applications, more than "
+            f"{MAX_DOWNSAMPLE_LAYERS} (about 3 s); ask for fewer or smaller sizes",
+        )
+    rows = []
+    for s in sizes:
+        make = _downsampling_family(s, kernel, stride)
+        if make(0).out_shape != (1, s, s):
+            raise UsageError(
+                "--downsample",
+                stride,
+                f"kernel {kernel} with stride {stride} does not map {s}×{s} back to {s}×{s}",
+            )
+        rows.append(
+            {
+                "size": s,
+                "kernel": kernel,
+                "downsample": stride,
+                "min_depth": min_full_depth_of(make, 2 * s),
+                "bound": inner_bound(s // stride, kernel),
+            }
+        )
+    return rows
+
+
 def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
-    from symconv import depth_bound, min_full_depth, min_full_depth_of
+    from symconv import depth_bound, min_full_depth
 
     kernel, stride = args.kernel, args.downsample
     first, last = args.size
@@ -412,41 +454,7 @@ def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
             for s in sizes
         ]
     else:
-        if last > 512:
-            raise UsageError("--size", text, "with --downsample, sizes up to 512")
-        sizes = [s for s in range(first, last + 1) if s % stride == 0 and s // stride >= 1]
-        if not sizes:
-            raise UsageError("--size", text, f"no size divisible by --downsample {stride}")
-        apps = 0
-        for s_ in sizes:
-            b = depth_bound(s_ // stride, kernel)
-            top = 2 * s_ if b is None or kernel < stride else min(2 * s_, b + 1)
-            apps += (top + 1) * (top + 4) // 2
-        if apps > MAX_DOWNSAMPLE_LAYERS:
-            raise UsageError(
-                "--size",
-                text,
-                f"with --downsample {stride}, needs about {apps} layer applications, more than "
-                f"{MAX_DOWNSAMPLE_LAYERS} (about 3 s); ask for fewer or smaller sizes",
-            )
-        rows = []
-        for s in sizes:
-            make = _downsampling_family(s, kernel, stride)
-            if make(0).out_shape != (1, s, s):
-                raise UsageError(
-                    "--downsample",
-                    stride,
-                    f"kernel {kernel} with stride {stride} does not map {s}×{s} back to {s}×{s}",
-                )
-            rows.append(
-                {
-                    "size": s,
-                    "kernel": kernel,
-                    "downsample": stride,
-                    "min_depth": min_full_depth_of(make, 2 * s),
-                    "bound": inner_bound(s // stride, kernel),
-                }
-            )
+        rows = _downsampled_rows(text, first, last, kernel, stride)
     if args.json:
         json.dump(rows, out)
         out.write("\n")
@@ -470,90 +478,4 @@ def _depth(args: Namespace, out: TextIO, err: TextIO) -> int:
         f"They agree on every size: {'yes' if agree else 'NO'}",
         file=out,
     )
-    return 0
-
-
-def _matrix(args: Namespace, out: TextIO, err: TextIO) -> int:
-    import numpy as np
-
-    from symconv import Conv2d, conv_entries
-
-    size, kernel, stride = args.size, args.kernel, args.stride
-    if args.symbolic and args.seed is not None:
-        raise UsageError("--seed", args.seed, "not used by --symbolic (the entries are named)")
-    seed = 0 if args.seed is None else args.seed
-    if kernel > 2 * size - 1:
-        raise UsageError(
-            "--kernel",
-            kernel,
-            f"wider than 2s−1 = {2 * size - 1}: the extra taps only meet the padding "
-            f"(at most {2 * size - 1} for --size {size})",
-        )
-    if stride > size:
-        raise UsageError("--stride", stride, f"larger than the image (--size {size})")
-    padding = (kernel - 1) // 2  # 'same' for odd kernels; floor((k-1)/2) for even ones
-    layer = Conv2d(1, 1, kernel, stride=stride, padding=padding)
-    shape = (1, size, size)
-    _, h2, w2 = layer.out_shape(shape)
-    n_out, n_in = h2 * w2, size * size
-    if n_out * n_in > MAX_MATRIX_ENTRIES:
-        raise UsageError(
-            "--size",
-            size,
-            f"the {n_out}×{n_in} matrix has more than {MAX_MATRIX_ENTRIES} entries "
-            "(s ≤ 32 at stride 1)",
-        )
-    rows, cols, widx = conv_entries(layer, shape)
-    table = np.full((n_out, n_in), "0", dtype=object)
-    if args.symbolic:
-        names = np.array([f"A{i + 1}" for i in range(kernel * kernel)], dtype=object)
-        table[rows, cols] = names[widx]
-    else:
-        w = np.random.default_rng(seed).standard_normal(kernel * kernel)
-        text = np.array([f"{v:.4f}" if v != 0 else "0" for v in w], dtype=object)
-        table[rows, cols] = text[widx]
-    entries = table.tolist()
-    if args.json:
-        json.dump(
-            {"size": size, "kernel": kernel, "stride": stride, "padding": padding, "rows": entries},
-            out,
-        )
-        out.write("\n")
-        return 0
-    print(
-        f"{kernel}×{kernel} filter, stride {stride}, padding {padding}, on {size}×{size} "
-        f"images: a {n_out}×{n_in} matrix (row = output pixel, column = input pixel)",
-        file=out,
-    )
-    if n_in > 100 and not args.json:
-        print("(more than 100 columns: use --json for the entries)", file=out)
-        return 0
-    width = max(len(e) for row in entries for e in row)
-    for row in entries:
-        print("  " + " ".join(e.rjust(width) for e in row), file=out)
-    return 0
-
-
-def _audit(args: Namespace, out: TextIO, err: TextIO) -> int:
-    from dataclasses import asdict
-
-    from proofs import audit_tables
-
-    rows = audit_tables()
-    if args.json:
-        json.dump({"rows": [asdict(r) for r in rows]}, out, indent=1)
-        out.write("\n")
-        return 0
-    print(
-        "table row  size  n  F    layers  params(printed)  params(stated arch)  "
-        "bound(printed)  ⌈s⁴/9⌉  note",
-        file=out,
-    )
-    for r in rows:
-        print(
-            f"{r.table:>5} {r.row:>3}  {r.size:>4} {r.train_examples:>2} {r.filters:>3}  "
-            f"{r.layers_printed:>6}  {r.params_printed:>15}  {r.params:>19}  "
-            f"{r.bound_printed:>14}  {r.bound:>7}  {r.note or 'consistent'}",
-            file=out,
-        )
     return 0
