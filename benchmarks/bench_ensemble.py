@@ -6,18 +6,20 @@ The rows are Table 2's quick set (2×2 / 3 layers and 3×3 / 9 layers with gradi
 training images. Every row runs a fixed number of steps (the loss target is set to 0, so no
 member stops early and all three runs do the same work):
 
-* ``one_seed_s``: seed 0 alone, by :class:`numerics._fastlinear.ChainTrainer` (what one
-  seed of ``verify experiment table2`` costs);
+* ``one_seed_s``: seed 0 alone, by :func:`numerics.train_chain_ensemble` (the trainer a
+  Table 2 row runs on a CPU, here with one member: what one seed of
+  ``verify experiment table2`` costs);
 * ``sequential_s``: the ``--seeds`` seeds one after the other, the same way;
-* ``batched_s``: all seeds at once, by :func:`numerics._ensemble.train_chain_ensemble`.
+* ``batched_s``: all seeds at once, by the same call with all of them (what a row runs).
 
 All three run in the same process, interleaved, and each is the minimum over ``--repeats``.
 The script also checks that both reach the same weights after the first 20 steps.
 
 ``--table1`` measures Table 1's rows (3×3 images, 2 of them; 3, 5, 8 conv layers with 1 and
-16 filters, GD lr 0.1) the same way: :func:`numerics._ensemble.train_conv_ensemble` (one
-grouped convolution per layer) against the plain per-model loop of
-:func:`numerics.tables._train`.
+16 filters, GD lr 0.1) the same way with :func:`numerics.train_conv_ensemble` (the trainer's
+torch backend: one grouped convolution per layer), and the plain per-layer torch loop
+(``torch.optim`` on one ``nn.Conv2d`` model, :func:`bench_table2.plain_loop`) for one seed
+and for the seeds one by one.
 
     python benchmarks/bench_ensemble.py --json             # about a minute on a CPU
     python benchmarks/bench_ensemble.py --table1 --json    # about a minute
@@ -36,11 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import torch
+from bench_table2 import plain_loop
 
-from numerics._ensemble import train_chain_ensemble, train_conv_ensemble
-from numerics._fastlinear import ChainTrainer
-from numerics._nets import build_model
-from numerics.tables import ADAM_ABOVE_DEPTH, ADAM_LR, GD_LR, _train, critical_constant
+from numerics import train_chain_ensemble, train_conv_ensemble
+from numerics._nets import Init, build_model
+from numerics.tables import ADAM_ABOVE_DEPTH, ADAM_LR, GD_LR, critical_constant
 from symconv import conv_stack
 
 ROWS = [(2, 1, 3), (3, 1, 9), (3, 3, 10), (4, 1, 29)]  # (size, images, conv layers)
@@ -73,9 +75,10 @@ def table2(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
         for (_, _, depth), (net, w, x) in zip(ROWS, inputs, strict=True):
             opt, lr = _optimizer(depth)
             for b in range(members):
-                tr = ChainTrainer(net, w[b], x[b], optimizer=opt, lr=lr)
-                tr.train(target=0.0, cap=steps)
-                out.append(tr.weight.copy())
+                res = train_chain_ensemble(
+                    net, w[b : b + 1], x[b : b + 1], optimizer=opt, lr=lr, target=0.0, cap=steps
+                )
+                out.append(res.weights[0])
         return time.perf_counter() - t, out
 
     def batched() -> tuple[float, list]:
@@ -102,9 +105,11 @@ def table2(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
         opt, lr = _optimizer(depth)
         res = train_chain_ensemble(net, w, x, optimizer=opt, lr=lr, target=0.0, cap=AGREE_STEPS)
         for b in range(seeds):
-            tr = ChainTrainer(net, w[b], x[b], optimizer=opt, lr=lr)
-            tr.train(target=0.0, cap=AGREE_STEPS)
-            rel = np.max(np.abs(tr.weight - res.weights[b])) / np.max(np.abs(tr.weight))
+            alone = train_chain_ensemble(
+                net, w[b : b + 1], x[b : b + 1], optimizer=opt, lr=lr, target=0.0,
+                cap=AGREE_STEPS,
+            ).weights[0]  # fmt: skip
+            rel = np.max(np.abs(alone - res.weights[b])) / np.max(np.abs(alone))
             diff = max(diff, float(rel))
     return {
         "seeds": seeds,
@@ -120,7 +125,7 @@ def table2(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
 def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     def models(depth: int, filters: int) -> tuple[list, list]:
         net = conv_stack(3, depth, filters=filters)
-        init = f"uniform:{1 / np.sqrt(3 * filters):.6g}"
+        init = Init("uniform", float(f"{1 / np.sqrt(3 * filters):.6g}"))
         ms = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(seeds)]
         xs = [
             torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
@@ -128,35 +133,35 @@ def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
         ]
         return ms, xs
 
+    def plain(ms: list, xs: list) -> None:
+        for m, x in zip(ms, xs, strict=True):
+            plain_loop(m, x, torch.optim.SGD(m.parameters(), lr=GD_LR), steps)
+
+    def trainer(ms: list, xs: list) -> None:
+        train_conv_ensemble(ms, xs, optimizer="sgd", lr=GD_LR, target=0.0, cap=steps)
+
+    runs = {  # name: (how, members)
+        "plain_one_seed_s": (plain, 1),
+        "one_seed_s": (trainer, 1),
+        "batched_s": (trainer, seeds),
+        "plain_sequential_s": (plain, seeds),
+    }
     out: dict[str, Any] = {"seeds": seeds, "steps": steps, "rows": {}}
     torch.set_num_threads(1)
+    for how, members in runs.values():  # warm-up: torch.optim's first step imports its parts
+        how(*(v[:members] for v in models(3, 1)))
     for depth, filters in TABLE1:
-        best = [np.inf, np.inf, np.inf]
+        best = dict.fromkeys(runs, np.inf)
         for _ in range(repeats):
-            ms, xs = models(depth, filters)
-            t = time.perf_counter()
-            _train(ms[0], xs[0], depth=depth, cap=steps, progress=None)
-            best[0] = min(best[0], time.perf_counter() - t)
-            ms, xs = models(depth, filters)
-            t = time.perf_counter()
-            train_conv_ensemble(ms, xs, optimizer="sgd", lr=GD_LR, target=0.0, cap=steps)
-            best[1] = min(best[1], time.perf_counter() - t)
-            ms, xs = models(depth, filters)
-            t = time.perf_counter()
-            for m, x in zip(ms, xs, strict=True):
-                _train(m, x, depth=depth, cap=steps, progress=None)
-            best[2] = min(best[2], time.perf_counter() - t)
-        out["rows"][f"L{depth}-F{filters}"] = {
-            "one_seed_s": round(best[0], 3),
-            "batched_s": round(best[1], 3),
-            "sequential_s": round(best[2], 3),
-        }
-    tot = [
-        sum(r[k] for r in out["rows"].values()) for k in ("one_seed_s", "batched_s", "sequential_s")
-    ]
-    out.update(
-        one_seed_s=round(tot[0], 3), batched_s=round(tot[1], 3), sequential_s=round(tot[2], 3)
-    )
+            for name, (how, members) in runs.items():
+                ms, xs = models(depth, filters)
+                t = time.perf_counter()
+                how(ms[:members], xs[:members])
+                best[name] = min(best[name], time.perf_counter() - t)
+        out["rows"][f"L{depth}-F{filters}"] = {k: round(v, 3) for k, v in best.items()}
+    for name in runs:
+        out[name] = round(sum(r[name] for r in out["rows"].values()), 3)
+    out["batched_over_one"] = round(out["batched_s"] / out["one_seed_s"], 2)
     return out
 
 

@@ -1,10 +1,12 @@
-"""Table 2 training: the plain per-layer torch loop vs the pure-numpy matrix-chain trainer.
+"""Table 2 training: the plain per-layer torch loop vs the trainer ``verify experiment table2``
+runs.
 
 Both train the same deep single-filter linear net of each Table 2 row (same init, same
 optimizer as the table: gradient descent lr 0.1 up to 10 layers, Adam lr 1e-4 above, float64,
 the loss read every step as the stopping rule needs) in the same run. The plain loop is
 ``nn.Conv2d`` layers with torch's autograd, ``MSELoss``-style mean and ``torch.optim``; the
-fast one is :class:`numerics._fastlinear.ChainTrainer` (numpy only). The script prints each
+other is what a Table 2 row runs on a CPU: :func:`numerics.train_chain_ensemble` (the one
+trainer's loop with its numpy backend, here for one seed). The script prints each
 one's time per training step (the minimum over interleaved repeats, since shared machines
 are noisy), the ratio, the sum over the nine rows (one step each) and its ratio, and checks
 that both reach the same weights after the first 20 steps.
@@ -25,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 
-from numerics._fastlinear import ChainTrainer
-from numerics._nets import build_model, weights_of
+from numerics import train_chain_ensemble
+from numerics._nets import Init, build_model, weights_of
 from numerics.tables import ADAM_ABOVE_DEPTH, ADAM_LR, GD_LR, critical_constant
 from symconv import conv_stack
 
@@ -45,8 +47,9 @@ CONFIGS = [  # (size, training images, conv layers, skip every): the nine rows o
 ]
 
 
-def _plain_steps(model: Any, x: Any, opt: Any, n: int) -> float:
-    """Seconds per step of the plain loop (as :func:`numerics.tables._train` runs it)."""
+def plain_loop(model: Any, x: Any, opt: Any, n: int) -> float:
+    """Seconds per step of the plain loop: ``n`` steps of torch.optim on the conv model,
+    reading the loss before each step as the stopping rule needs."""
     t = time.perf_counter()
     for _ in range(n):
         opt.zero_grad(set_to_none=True)
@@ -57,47 +60,40 @@ def _plain_steps(model: Any, x: Any, opt: Any, n: int) -> float:
     return (time.perf_counter() - t) / n
 
 
-def _fast_steps(trainer: ChainTrainer, n: int) -> float:
-    """Seconds per step of the numpy trainer (loss read, gradient, update)."""
+def _trainer_steps(net: Any, w: np.ndarray, x: np.ndarray, how: dict, n: int) -> tuple:
+    """Seconds per step of the trainer from the weights ``w``, and the trained weights."""
     t = time.perf_counter()
-    for _ in range(n):
-        trainer.step()
-    return (time.perf_counter() - t) / n
+    res = train_chain_ensemble(net, w[None], x[None], target=0.0, cap=n, **how)
+    return (time.perf_counter() - t) / n, res.weights[0]
 
 
 def bench(size: int, n: int, depth: int, skip: int, *, steps: int, repeats: int) -> dict:
-    """Time both paths on one row; min over ``repeats`` interleaved runs of ``steps``."""
+    """Time both on one row from the same init; min over ``repeats`` interleaved runs."""
     net = conv_stack(size, depth, skip_every=skip)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n, 1, size, size, generator=gen, dtype=torch.float64)
     c = critical_constant(size) * (0.7 if skip else 1.0)  # Table 2's init rule
-    plain = build_model(net, init=f"constant:{c}", seed=0, dtype=torch.float64)
+    plain = build_model(net, init=Init("constant", c), seed=0, dtype=torch.float64)
+    w0 = np.stack([w.reshape(-1) for w in weights_of(plain)])
     adam = depth > ADAM_ABOVE_DEPTH
-    lr = ADAM_LR if adam else GD_LR
-    opt: torch.optim.Optimizer = (
-        torch.optim.Adam(plain.parameters(), lr=lr)
-        if adam
-        else torch.optim.SGD(plain.parameters(), lr=lr)
-    )
-    fast = ChainTrainer(
-        net, weights_of(plain), x.numpy(), optimizer="adam" if adam else "sgd", lr=lr
-    )
+    how = {"optimizer": "adam" if adam else "sgd", "lr": ADAM_LR if adam else GD_LR}
+    opt = (torch.optim.Adam if adam else torch.optim.SGD)(plain.parameters(), lr=how["lr"])
     # warm-up, and the trajectory check: the same steps from the same init, before timing
     # (the 3x3 three-image GD row is chaotic, so later steps separate at round-off level)
-    _plain_steps(plain, x, opt, AGREE_STEPS)
-    _fast_steps(fast, AGREE_STEPS)
+    plain_loop(plain, x, opt, AGREE_STEPS)
+    _, w_fast = _trainer_steps(net, w0, x.numpy(), how, AGREE_STEPS)
     w_plain = np.stack([w.reshape(-1) for w in weights_of(plain)])
-    diff = float(np.max(np.abs(w_plain - fast.weight)) / np.max(np.abs(w_plain)))
+    diff = float(np.max(np.abs(w_plain - w_fast)) / np.max(np.abs(w_plain)))
     best = {"plain": float("inf"), "fast": float("inf")}
     for _ in range(repeats):
-        best["plain"] = min(best["plain"], _plain_steps(plain, x, opt, steps))
-        best["fast"] = min(best["fast"], _fast_steps(fast, steps))
+        best["plain"] = min(best["plain"], plain_loop(plain, x, opt, steps))
+        best["fast"] = min(best["fast"], _trainer_steps(net, w0, x.numpy(), how, steps)[0])
     return {
         "size": size,
         "n": n,
         "layers": depth,
         "skip_every": skip,
-        "optimizer": f"{'adam' if adam else 'gd'} {lr:g}",
+        "optimizer": f"{'adam' if adam else 'gd'} {how['lr']:g}",
         "plain_ms": 1e3 * best["plain"],
         "fast_ms": 1e3 * best["fast"],
         "ratio": best["plain"] / best["fast"],

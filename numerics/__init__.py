@@ -5,7 +5,6 @@ torch is imported lazily inside the experiments, so ``import numerics`` is cheap
 """
 
 from ._data import check_images
-from ._ensemble import EnsembleResult, train_chain_ensemble, train_conv_ensemble
 from ._experiment import (
     EXPERIMENT_MODULES,
     MAX_SEEDS,
@@ -19,6 +18,7 @@ from ._experiment import (
     readings_of,
 )
 from ._linalg import end_to_end_matrix
+from ._trainer import EnsembleResult, train_chain_ensemble, train_conv_ensemble
 
 __all__ = [
     "EXPERIMENT_MODULES",

@@ -10,7 +10,6 @@ row into the :class:`numerics.Experiment` it registers.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 from symconv import Network
 
 from ._experiment import Experiment, ExperimentError, RunConfig
-from ._nets import single_thread
+from ._nets import Init, single_thread
 
 if TYPE_CHECKING:
     import torch
@@ -92,25 +91,27 @@ def train(
     tol: float = LOSS_TOL,
 ) -> tuple[float, int, float]:
     """Adam on the mean squared error ``mean((f(x) − x)²)`` for ``iterations`` steps or until
-    the loss is below ``tol``; returns ``(loss, iterations done, seconds)``."""
+    the loss is below ``tol`` (the one trainer, :func:`numerics._trainer.fit`); returns
+    ``(loss, iterations done, seconds)``. As the usual torch loop (backward, step, then test
+    the loss read before the step), the step whose loss stopped the run is still taken."""
     import torch
 
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    from ._trainer import ConvMembers, fit
+
     t0 = time.perf_counter()
-    loss_v = float("nan")
-    done = 0
+    members = ConvMembers([model], [x], optimizer="adam", lr=lr, device=str(x.device))
     with _progress(cfg, iterations, desc) as bar:
-        for done in range(1, iterations + 1):
-            opt.zero_grad()
-            loss = torch.mean((model(x) - x) ** 2)
-            loss.backward()
-            opt.step()
-            loss_v = float(loss.detach())
-            bar.update(1)
-            if done % 50 == 0:
-                bar.set_postfix(loss=f"{loss_v:.2e}")
-            if loss_v < tol or not math.isfinite(loss_v):
-                break
+
+        def tick(step: int, losses: np.ndarray) -> None:
+            bar.update(100)
+            bar.set_postfix(loss=f"{losses[0]:.2e}")
+
+        res = fit(members, 1, target=tol, cap=iterations, callback=tick)
+    done = int(res.iterations[0])
+    if done < iterations:  # stopped by the target (or a non-finite loss): take that step
+        members.update(done + 1)
+        done += 1
+    members.store(members.weights(np.ones(1, dtype=bool)))
     with torch.no_grad():
         loss_v = float(torch.mean((model(x) - x) ** 2))
     return loss_v, done, time.perf_counter() - t0
@@ -173,7 +174,7 @@ def autoencoder_row(
     key: str,
     net: Network,
     train_x: torch.Tensor,
-    init: str,
+    init: Init | str,
     nonlinearity: str | None,
     iterations: int,
     lr: float,
@@ -215,7 +216,7 @@ def autoencoder_row(
             "channels": c,
             "depth": net.depth,
             "params": net.n_params,
-            "init": init,
+            "init": str(init),
             "nonlinearity": nonlinearity or "linear",
             "n_train": len(x),
             "optimizer": f"adam lr={lr:g}",

@@ -6,18 +6,21 @@ interrupted run keeps them), skips rows already stored with ``--resume``, then d
 figures. Experiments never open files: what they write (figures, arrays) goes through the
 run's :class:`Output`.
 
-Seed ensembles (Tables 1-2): an experiment with ``ensembles=True`` runs every row over the
-seeds ``cfg.seeds`` and its thunk takes the previous row of that key (``None`` when there is
-none): with ``resume``, seeds already in its ``per_seed`` list are reused and only the
-missing ones are trained. ``readings`` name the choices the paper leaves open; ``verdict``
-turns the rows into the experiment's verdict against the paper's claims.
+A thunk takes no argument. With ``--resume`` the runner hands the rows of the previous run
+to the experiment as ``cfg.previous`` (each checked first by the experiment's
+``row_schema``, when it declares one) and reuses a stored row as it is, except in seed
+ensembles (Tables 1-2, ``ensembles=True``): there every row runs over the seeds
+``cfg.seeds``, and its thunk reuses every seed the stored row of its key finished (none is
+ever dropped) and trains only the missing ones. ``readings`` name the choices the paper
+leaves open; ``verdict`` turns the rows into the experiment's verdict against the paper's
+claims.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -61,6 +64,8 @@ class RunConfig:
     #: ``--reading`` names selecting the readings to run (empty: the experiment's defaults);
     #: rows record the reading they ran, so a resumed row is reused only for its own reading
     reading: tuple[str, ...] = ()
+    #: the rows of the run ``--resume`` continues, by key (checked by ``row_schema``)
+    previous: Mapping[str, Any] = field(default_factory=dict)
 
     def identity(self, name: str, *, per_seed: bool = False) -> dict[str, Any]:
         """What makes two runs' rows interchangeable (stored as ``config`` in ``NAME.json``;
@@ -102,12 +107,12 @@ Row = dict[str, Any]
 class Experiment:
     name: str
     summary: str
-    #: ``(key, thunk)`` per row; the thunk takes no argument, or with ``ensembles`` the
-    #: previous row of that key (``None`` when there is none)
-    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[..., Row]]]]
+    #: ``(key, thunk)`` per row; the thunk computes the row (the previous run's rows, if
+    #: any, are in ``cfg.previous``)
+    rows: Callable[[RunConfig], Iterable[tuple[str, Callable[[], Row]]]]
     figures: Callable[[RunConfig, list[Row]], list[Path]] | None = None
     notes: str = ""  # the paper's setup and our choices where it is silent (for the report)
-    ensembles: bool = False  # rows run over cfg.seeds; thunks take the previous row
+    ensembles: bool = False  # rows run over cfg.seeds, adding seeds to a resumed row
     default_seeds: int = 1  # seeds of the full form when neither --seed nor --seeds is given
     #: the readings this experiment offers: ``[(name, description, runs by default)]``
     readings: Callable[[], list[tuple[str, str, bool]]] | None = None
@@ -115,6 +120,9 @@ class Experiment:
     verdict: Callable[[RunConfig, list[Row]], dict[str, Any]] | None = None
     #: images the experiment takes from ``--images`` (checked before any training)
     images_needed: int = 0
+    #: a stored row read back by ``--resume``, checked (``ExperimentError`` naming
+    #: ``--resume`` and the bad field) and returned as the experiment writes it
+    row_schema: Callable[[Row], Row] | None = None
 
 
 #: Experiment name -> module defining ``EXPERIMENTS: list[Experiment]`` (imported lazily).

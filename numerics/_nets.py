@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,25 +19,52 @@ from symconv import Conv2d, Layer, Network, Residual, Upsample
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["INITS", "build_model", "init_parameters", "single_thread", "weights_of"]
+__all__ = ["INITS", "Init", "build_model", "init_parameters", "single_thread", "weights_of"]
 
-#: Initializations: the paper's 'close to zero' choices and the popular schemes of Section 6.
+#: Initializations: the paper's 'close to zero' choices (``constant``, ``uniform``,
+#: ``normal``, which take a value) and the popular schemes of Section 6 (which do not).
 INITS = (
     "default",
-    "constant:V",
-    "uniform:A",
-    "normal:STD",
+    "constant",
+    "uniform",
+    "normal",
     "xavier_uniform",
     "xavier_normal",
     "kaiming_uniform",
     "kaiming_normal",
 )
+_VALUED = ("constant", "uniform", "normal")
+
+
+@dataclass(frozen=True)
+class Init:
+    """An initialization rule as data: ``kind`` (one of :data:`INITS`) and, for the valued
+    kinds, ``value``: every weight ``value`` (``constant``), uniform in ``±value``
+    (``uniform``), normal with standard deviation ``value`` (``normal``). ``default`` is
+    PyTorch's Conv2d init. ``str(init)`` is how rows record it (``"uniform:0.173205"``)."""
+
+    kind: str = "default"
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in INITS:
+            raise ValueError(f"init: unknown, expected one of {INITS} (got {self.kind!r})")
+        if (self.value is not None) != (self.kind in _VALUED):
+            raise ValueError(
+                f"init: {self.kind} takes {'a' if self.kind in _VALUED else 'no'} value"
+            )
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return self.kind
+        text = f"{self.value:.6g}"
+        return f"{self.kind}:{text if float(text) == self.value else repr(self.value)}"
 
 
 def build_model(
     net: Network,
     *,
-    init: str = "default",
+    init: Init | str = "default",
     nonlinearity: str | None = None,
     negative_slope: float = 0.01,
     seed: int = 0,
@@ -44,7 +72,8 @@ def build_model(
     device: str = "cpu",
 ) -> torch.nn.Module:
     """A torch module computing ``net`` (no biases); ``nonlinearity='leaky_relu'`` adds a
-    leaky ReLU after every convolution (Section 5's nonlinear networks)."""
+    leaky ReLU after every convolution (Section 5's nonlinear networks). ``init``: an
+    :class:`Init`, or the name of a kind that takes no value."""
     import torch
 
     nn = torch.nn
@@ -84,39 +113,32 @@ def build_model(
 
     torch.manual_seed(seed)
     model = make(net.layers)
-    init_parameters(model, init, seed=seed)
+    init_parameters(model, init if isinstance(init, Init) else Init(init), seed=seed)
     return model.to(device=device, dtype=dtype or torch.float32)
 
 
-def init_parameters(model: torch.nn.Module, init: str, *, seed: int = 0) -> None:
-    """Set every conv weight by ``init`` (see :data:`INITS`), reproducibly from ``seed``."""
+def init_parameters(model: torch.nn.Module, init: Init, *, seed: int = 0) -> None:
+    """Set every conv weight by ``init``, reproducibly from ``seed``."""
     import torch
 
     nn = torch.nn
     gen = torch.Generator().manual_seed(seed)
-    kind, _, arg = init.partition(":")
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    value = init.value or 0.0
+    draw = {
+        "constant": lambda w: w.fill_(value),
+        "uniform": lambda w: w.uniform_(-value, value, generator=gen),
+        "normal": lambda w: w.normal_(0.0, value, generator=gen),
+        "xavier_uniform": lambda w: nn.init.xavier_uniform_(w, generator=gen),
+        "xavier_normal": lambda w: nn.init.xavier_normal_(w, generator=gen),
+        "kaiming_uniform": lambda w: nn.init.kaiming_uniform_(w, generator=gen),
+        "kaiming_normal": lambda w: nn.init.kaiming_normal_(w, generator=gen),
+    }
+    if init.kind == "default":
+        return  # torch's own (kaiming_uniform with a=sqrt(5)), seeded by build_model
     with torch.no_grad():
-        for m in convs:
-            w = m.weight
-            if kind == "default":
-                continue  # torch's own (kaiming_uniform with a=sqrt(5)), seeded by build_model
-            elif kind == "constant":
-                w.fill_(float(arg))
-            elif kind == "uniform":
-                w.uniform_(-float(arg), float(arg), generator=gen)
-            elif kind == "normal":
-                w.normal_(0.0, float(arg), generator=gen)
-            elif kind == "xavier_uniform":
-                nn.init.xavier_uniform_(w, generator=gen)
-            elif kind == "xavier_normal":
-                nn.init.xavier_normal_(w, generator=gen)
-            elif kind == "kaiming_uniform":
-                nn.init.kaiming_uniform_(w, generator=gen)
-            elif kind == "kaiming_normal":
-                nn.init.kaiming_normal_(w, generator=gen)
-            else:
-                raise ValueError(f"init: unknown, expected one of {INITS} (got {init!r})")
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                draw[init.kind](m.weight)
 
 
 def weights_of(model: torch.nn.Module) -> list[np.ndarray]:

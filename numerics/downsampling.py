@@ -16,6 +16,7 @@ from symconv import Conv2d, Layer, Network, Upsample
 
 from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
 from ._experiment import ExperimentError, RunConfig
+from ._nets import Init
 
 __all__ = ["EXPERIMENTS", "GAIN_4X4", "NOTES", "d1_network", "d2_network"]
 
@@ -98,7 +99,7 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
     sc = scale(cfg)
 
     def row(
-        key: str, images: int, net: Network, init: str, filters: int
+        key: str, images: int, net: Network, init: Init, filters: int
     ) -> Callable[[], dict[str, Any]]:
         def run() -> dict[str, Any]:
             return autoencoder_row(
@@ -118,9 +119,9 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
         return run
 
     d2 = d2_network(sc.size, sc.d2_filters)
-    yield "d1", row("d1", 2, d1_network(sc.size, sc.d1_filters), "default", sc.d1_filters)
+    yield "d1", row("d1", 2, d1_network(sc.size, sc.d1_filters), Init(), sc.d1_filters)
     for key, c in (("d2", 1.8e-3), ("d2-gain1", 1.0 / (GAIN_4X4 * sc.d2_filters))):
-        yield key, row(key, 1, d2, f"constant:{c:.6g}", sc.d2_filters)
+        yield key, row(key, 1, d2, Init("constant", float(f"{c:.6g}")), sc.d2_filters)
 
 
 def _label(row: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from symconv import Conv2d, Network, Residual
 
 from ._autoencoder import autoencoder_experiment, autoencoder_row, scale
 from ._experiment import RunConfig
+from ._nets import Init
 from .downsampling import d1_network
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _rows(cfg: RunConfig) -> Iterable[tuple[str, Callable[[], dict[str, Any]]]]:
 
     def fig4() -> dict[str, Any]:
         net, x = fig4_network(4, 29), white_square(4, 2)
-        return tiny(key="fig4", net=net, train_x=x, init="constant:0.1", lr=1e-3)
+        return tiny(key="fig4", net=net, train_x=x, init=Init("constant", 0.1), lr=1e-3)
 
     def fig5() -> dict[str, Any]:
         net, x = fig5_network(2), orthogonal_squares(2)

@@ -48,6 +48,28 @@ def _one_thread() -> Iterator[Any]:
         torch.set_num_threads(before)
 
 
+#: The checks train until the mean squared error is below this (or their step budget ends):
+#: the residual is then ~1e-13 of the image, far inside their tolerances.
+TARGET_MSE = 1e-26
+
+
+def _gradient_descent(
+    torch: Any, conv: Any, x: Any, lr: float, target: float, cap: int
+) -> tuple[int, float]:
+    """Gradient descent with step ``lr`` on ``1/2 ||conv(x) - x||²`` by the toolkit's one
+    trainer (:func:`numerics.train_conv_ensemble`, which descends the mean over the ``N``
+    entries: the same steps at ``lr · N/2``) until the mean squared error is below
+    ``target`` or ``cap`` steps; ``conv`` holds the trained weights afterwards. Returns
+    (steps, final mean squared error)."""
+    from numerics import train_conv_ensemble
+
+    res = train_conv_ensemble(
+        [torch.nn.Sequential(conv)], [x], optimizer="sgd", lr=lr * x.numel() / 2,
+        target=target, cap=cap,
+    )  # fmt: skip
+    return int(res.iterations[0]), float(res.losses[0])
+
+
 def _rank(m: np.ndarray, rel: float) -> tuple[int, list[float]]:
     sv = np.linalg.svd(m, compute_uv=False)
     return int(np.sum(sv > rel * sv[0])) if sv[0] > 0 else 0, [float(v) for v in sv]
@@ -61,10 +83,10 @@ def _rank(m: np.ndarray, rel: float) -> tuple[int, list[float]]:
     filter P^+ vec(x) and its operator has rank s^2.""",
     method="""A torch convolution layer (one filter, kernel k, zero padding (k-1)/2, no bias) in
     float64, weights set to zero, plain gradient descent on 1/2 ||conv(x) - x||^2 with step
-    1/(largest eigenvalue of P P^T) for a fixed-seed integer image, until the gradient norm
-    is below 1e-12 (at most a few thousand steps). The trained filter is compared with the
-    exact minimum-norm filter (max abs difference below 1e-8), and the smallest singular
-    value of its layer matrix must exceed 1e-3.""",
+    1/(largest eigenvalue of P P^T) for a fixed-seed integer image, by the toolkit's one
+    trainer, until the mean squared error is below 1e-26 (at most a few thousand steps). The
+    trained filter is compared with the exact minimum-norm filter (max abs difference below
+    1e-8), and the smallest singular value of its layer matrix must exceed 1e-3.""",
     intuition=(
         "Training in torch from zero lands on the same minimum-norm filter as the "
         "closed form P^+ vec(x), and that filter's matrix has full rank."
@@ -144,18 +166,11 @@ def _train_single_filter(
         exact = np.zeros(k * k)
         exact[(k * k) // 2] = 1.0
     p = np.array([[float(v) for v in row] for row in patch_matrix(img, k)])
-    lr = 1.0 / float(np.linalg.eigvalsh(p @ p.T).max())
+    lr = 1.0 / float(np.linalg.eigvalsh(p @ p.T).max())  # the step on 1/2 ||conv(x) - x||^2
     conv = torch.nn.Conv2d(1, 1, k, padding=(k - 1) // 2, bias=False, dtype=torch.float64)
     torch.nn.init.zeros_(conv.weight)
     x = torch.tensor(img, dtype=torch.float64).reshape(1, 1, s, s)
-    steps = 0
-    for steps in range(1, max_steps + 1):  # noqa: B007 (steps is reported)
-        loss = 0.5 * ((conv(x) - x) ** 2).sum()
-        (grad,) = torch.autograd.grad(loss, conv.weight)
-        if float(grad.norm()) < 1e-12:
-            break
-        with torch.no_grad():  # plain gradient descent (torch.optim would pull in dynamo)
-            conv.weight -= lr * grad
+    steps, loss = _gradient_descent(torch, conv, x, lr, TARGET_MSE, max_steps)
     w = conv.weight.detach().numpy().reshape(1, 1, k, k)
     sv = np.linalg.svd(network_matrix(conv_stack(s, 1, kernel=k), [w]).toarray(), compute_uv=False)
     return {
@@ -163,7 +178,7 @@ def _train_single_filter(
         "kernel": k,
         "image": img,
         "steps": steps,
-        "loss": float(loss.detach()),
+        "loss": loss,
         "claimed_limit": limit,
         "max_abs_diff_to_claimed_limit": float(np.abs(w.reshape(-1) - exact).max()),
         "rank": int((sv > min_singular).sum()),
@@ -181,7 +196,8 @@ def _train_single_filter(
     method="""torch, float64: n = 3 standard-normal examples in R^9 (fixed seed), A initialized to
     zero (the claim; a wrong variant starts from a multiple of a fixed random matrix), plain
     gradient descent on 1/2 sum ||x - A x||^2 with step 1/(largest eigenvalue of X X^T)
-    until the gradient norm is below 1e-12. The trained A is compared with X X^+ from
+    (A as a 1 x 1 convolution with 9 channels, trained by the toolkit's one trainer) until
+    the mean squared error is below 1e-26. The trained A is compared with X X^+ from
     numpy's pseudo-inverse (max abs difference below tol = 1e-8) and its rank (singular
     values above 1e-8 of the largest) must be n.""",
     intuition=(
@@ -208,17 +224,16 @@ def check_fc_linear(
     with _one_thread() as torch:
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn(d, n, generator=gen, dtype=torch.float64)  # columns = examples
-        a = (init_scale * torch.randn(d, d, generator=gen, dtype=torch.float64)).requires_grad_()
+        a = init_scale * torch.randn(d, d, generator=gen, dtype=torch.float64)
         lr = 1.0 / float(torch.linalg.eigvalsh(x @ x.T).max())
-        steps = 0
-        for steps in range(1, max_steps + 1):  # noqa: B007 (steps is reported)
-            loss = 0.5 * ((x - a @ x) ** 2).sum()
-            (grad,) = torch.autograd.grad(loss, a)
-            with torch.no_grad():
-                a -= lr * grad
-            if float(grad.norm()) < 1e-12:
-                break
-        trained = a.detach().numpy()
+        # A as a 1x1 convolution with d channels on the n examples as 1x1 images
+        layer = torch.nn.Conv2d(d, d, 1, bias=False, dtype=torch.float64)
+        with torch.no_grad():
+            layer.weight.copy_(a.reshape(d, d, 1, 1))
+        steps, _ = _gradient_descent(
+            torch, layer, x.T.reshape(n, d, 1, 1).contiguous(), lr, TARGET_MSE, max_steps
+        )
+        trained = layer.weight.detach().reshape(d, d).numpy()
     xs = x.numpy()
     proj = xs @ np.linalg.pinv(xs)
     diff = float(np.max(np.abs(trained - proj)))
@@ -280,15 +295,9 @@ def check_conv_full_rank(
         with torch.no_grad():
             conv.weight.zero_()
         lr = 1.0 / (9.0 * float((x**2).sum()))
-        loss_v, steps = float("nan"), 0
-        for steps in range(1, max_steps + 1):  # noqa: B007 (steps is reported)
-            loss = 0.5 * ((conv(x) - x) ** 2).sum()
-            loss_v = float(loss.detach())
-            if loss_v < 1e-20:
-                break
-            (grad,) = torch.autograd.grad(loss, conv.weight)
-            with torch.no_grad():
-                conv.weight -= lr * grad
+        # 1/2 ||conv(x) - x||^2 below 1e-20: the mean below 2e-20 / N
+        steps, mse = _gradient_descent(torch, conv, x, lr, 2e-20 / x.numel(), max_steps)
+        loss_v = mse * x.numel() / 2
         mat = end_to_end_matrix(conv, (1, size, size))
     rank, sv = _rank(mat, rel_tol)
     return Result.verdict(
@@ -303,65 +312,31 @@ def check_conv_full_rank(
     )
 
 
-def _conv2x2_basis() -> np.ndarray:
-    """E[k] (4 x 4): the matrix of a 3 x 3, padding-1 cross-correlation on a 2 x 2 image with
-    the single weight k = 3a + b set to 1 (output pixel (i, j) reads input (i+a-1, j+b-1))."""
-    e = np.zeros((9, 4, 4))
-    for a in range(3):
-        for b in range(3):
-            for i in range(2):
-                for j in range(2):
-                    ii, jj = i + a - 1, j + b - 1
-                    if 0 <= ii < 2 and 0 <= jj < 2:
-                        e[3 * a + b, 2 * i + j, 2 * ii + jj] = 1.0
-    return e
-
-
 def train_deep_2x2(
     depth: int, init_scale: float, seeds: tuple[int, ...], lr: float, max_steps: int, target: float
 ) -> list[dict[str, Any]]:
     """Plain gradient descent on mean((A_L … A_1 x − x)²) for one 2 × 2 image per seed.
 
     Every layer is a single-filter 3 × 3 convolution (padding 1, no bias); its weights start
-    uniform in [−init_scale, init_scale]. All seeds train together (one batch, each stopped
-    when its loss is below ``target``). Returns per seed: loss, steps, end-to-end matrix, image.
+    uniform in [−init_scale, init_scale]. All seeds train together by the toolkit's one
+    trainer (:func:`numerics.train_chain_ensemble`, numpy), each stopped when its loss is
+    below ``target``. Returns per seed: loss, steps, end-to-end matrix, image.
     """
-    e = _conv2x2_basis()
-    b = len(seeds)
+    from numerics import train_chain_ensemble
+    from symconv import conv_stack, network_matrix
+
+    net = conv_stack(2, depth)
     rngs = [np.random.default_rng(s) for s in seeds]
     x = np.stack([r.standard_normal(4) for r in rngs])  # (B, 4)
     w = np.stack([r.uniform(-init_scale, init_scale, size=(depth, 9)) for r in rngs])
-    active = np.ones(b, dtype=bool)
-    loss = np.full(b, np.inf)
-    steps = np.zeros(b, dtype=int)
-    with np.errstate(all="ignore"):
-        for step in range(max_steps + 1):
-            m = np.einsum("blk,kij->blij", w, e)
-            qs = [x]
-            for layer in range(depth):
-                qs.append(np.einsum("bij,bj->bi", m[:, layer], qs[-1]))
-            r = qs[-1] - x
-            cur = (r * r).sum(axis=1) / 4
-            loss = np.where(active, cur, loss)
-            steps = np.where(active, step, steps)
-            active &= np.isfinite(cur) & (cur >= target)
-            if not active.any() or step == max_steps:
-                break
-            g = r / 2
-            grads = np.empty_like(w)
-            for layer in range(depth - 1, -1, -1):
-                dm = np.einsum("bi,bj->bij", g, qs[layer])
-                grads[:, layer] = np.einsum("kij,bij->bk", e, dm)
-                g = np.einsum("bji,bj->bi", m[:, layer], g)
-            w -= lr * grads * active[:, None, None]
-        m = np.einsum("blk,kij->blij", w, e)
+    res = train_chain_ensemble(
+        net, w, x.reshape(-1, 1, 2, 2), optimizer="sgd", lr=lr, target=target, cap=max_steps
+    )
     out = []
     for i, seed in enumerate(seeds):
-        a = np.eye(4)
-        for layer in range(depth):
-            a = m[i, layer] @ a
-        out.append({"seed": seed, "loss": float(loss[i]), "steps": int(steps[i]),
-                    "matrix": a, "image": x[i]})  # fmt: skip
+        layers = [v.reshape(1, 1, 3, 3) for v in res.weights[i]]
+        out.append({"seed": seed, "loss": float(res.losses[i]), "steps": int(res.iterations[i]),
+                    "matrix": network_matrix(net, layers).toarray(), "image": x[i]})  # fmt: skip
     return out
 
 
@@ -371,7 +346,7 @@ def train_deep_2x2(
     statement="""Section 3.2 / Table 2: a deep linear convolutional autoencoder with one filter
     per layer, initialized close to zero, memorizes a single training image: the spectrum of
     its end-to-end matrix is (1, ~0, ~0, ~0) and the top eigenvector is the image.""",
-    method="""float64 gradient descent (numpy, gradients written out by the chain rule): 5
+    method="""float64 gradient descent (numpy, the toolkit's matrix-chain trainer): 5
     layers of one 3 x 3 filter each (zero padding 1, no bias) on one standard-normal 2 x 2
     image per seed; each weight starts uniform in [-0.2, 0.2] (near zero; a constant start
     would make every layer the same rank-one matrix), step 0.1, until the mean squared error

@@ -51,8 +51,8 @@ EXPERIMENTS = [
 
 
 def _ensemble_row(key: str, cfg: RunConfig):
-    def thunk(previous: dict | None) -> dict:
-        old = {p["seed"]: p for p in (previous or {}).get("per_seed", [])}
+    def thunk() -> dict:
+        old = {p["seed"]: p for p in cfg.previous.get(key, {}).get("per_seed", [])}
         per = []
         for s in cfg.seeds:
             if s not in old:

@@ -128,18 +128,30 @@ def test_readings_select_rows():
     assert len(tables.table2_specs(False)) == 5 * 2 + 4 * 3
 
 
+def _t1(layers, filters, params, printed, **kw):
+    return RowSpec(table=1, size=3, train_examples=2, layers=layers, filters=filters,
+                   params_printed=params, filters_printed=printed, **kw)  # fmt: skip
+
+
+def _t2(size, n, layers, params, bound, **kw):
+    return RowSpec(table=2, size=size, train_examples=n, layers=layers, filters=1,
+                   params_printed=params, filters_printed=1, bound_printed=bound, **kw)  # fmt: skip
+
+
 def test_readings_change_what_runs():
-    init, _ = tables._init_for(RowSpec(1, 3, 2, 5, 16, 7200, 16, init_reading="torch-default"))
-    assert init == "default"
-    init, _ = tables._init_for(RowSpec(1, 3, 2, 5, 16, 7200, 16, init_reading="gain0.3"))
-    assert init == f"uniform:{0.3 / 48**0.5:.6g}"
+    from numerics._nets import Init
+
+    init = tables.plan(_t1(5, 16, 7200, 16, init_reading="torch-default")).init
+    assert init == Init() and str(init) == "default"
+    init = tables.plan(_t1(5, 16, 7200, 16, init_reading="gain0.3")).init
+    assert str(init) == f"uniform:{0.3 / 48**0.5:.6g}"
     c = tables.critical_constant(3)
-    init, _ = tables._init_for(RowSpec(2, 3, 1, 9, 1, 81, 1, 9, init_reading="cstar0.5"))
-    assert init == f"constant:{0.5 * c:.6g}"
-    net, layers, derived, _ = tables._network(RowSpec(1, 3, 2, 2, 1, 27, 1, depth_reading="depth2"))
-    assert (net.depth, layers, derived) == (2, 2, None)
-    net, layers, derived, _ = tables._network(RowSpec(1, 3, 2, 2, 1, 27, 1, depth_reading="depth3"))
-    assert (net.depth, layers, derived) == (3, 3, 3)
+    init = tables.plan(_t2(3, 1, 9, 81, 9, init_reading="cstar0.5")).init
+    assert str(init) == f"constant:{0.5 * c:.6g}" and init.value == float(f"{0.5 * c:.6g}")
+    p = tables.plan(_t1(2, 1, 27, 1, depth_reading="depth2"))
+    assert (p.net.depth, p.conv_layers, p.derived) == (2, 2, None)
+    p = tables.plan(_t1(2, 1, 27, 1, depth_reading="depth3"))
+    assert (p.net.depth, p.conv_layers, p.derived) == (3, 3, 3)
 
 
 @pytest.mark.parametrize("design", ["identity-blocks", "plain-ends", "plain-tail"])
@@ -261,13 +273,13 @@ def test_readings_that_disagree_make_the_experiment_inconclusive():
 
 
 def _tiny1(quick, selected=()):
-    return [RowSpec(1, 3, 2, 2, 1, 27, 1, cap=60), RowSpec(1, 3, 2, 5, 2, 7200, 16, cap=30)]
+    return [_t1(2, 1, 27, 1, cap=60), _t1(5, 2, 7200, 16, cap=30)]
 
 
 def _tiny2(quick, selected=()):
     return [
-        RowSpec(2, 2, 1, 3, 1, 27, 1, 2, False, cap=400),
-        RowSpec(2, 3, 1, 23, 1, 207, 1, 9, True, cap=20, skip_design="plain-ends"),
+        _t2(2, 1, 3, 27, 2, cap=400),
+        _t2(3, 1, 23, 207, 9, skip=True, cap=20, skip_design="plain-ends"),
     ]
 
 
@@ -305,9 +317,9 @@ def test_resume_per_seed(tiny, tmp_path, monkeypatch):
     asked: list[list[int]] = []
     real = tables._run_members
 
-    def spy(spec, seeds, cfg):
+    def spy(spec, p, seeds, cfg):
         asked.append(list(seeds))
-        return real(spec, seeds, cfg)
+        return real(spec, p, seeds, cfg)
 
     monkeypatch.setattr(tables, "_run_members", spy)
     again = run_experiment("table1", quick=True, seeds="0..2", out=tmp_path, resume=True, log=None)
@@ -316,8 +328,43 @@ def test_resume_per_seed(tiny, tmp_path, monkeypatch):
         assert new["seeds"] == [0, 1, 2]
         assert new["per_seed"][:2] == old["per_seed"]
     asked.clear()
-    run_experiment("table1", quick=True, seeds="1..2", out=tmp_path, resume=True, log=None)
+    log = io.StringIO()
+    again = run_experiment("table1", quick=True, seeds="1..2", out=tmp_path, resume=True, log=log)
     assert asked == []
+    assert all(r["seeds"] == [0, 1, 2] for r in again["rows"])  # seed 0 is kept
+    assert log.getvalue().strip().splitlines()[-1] == (
+        "--resume: table1: 2 row(s) reused, 0 computed; 6 seed run(s) reused, 0 trained"
+    )
+
+
+def test_resume_with_other_seeds_keeps_every_finished_seed(tiny, tmp_path):
+    """`verify experiment table1 --quick --seed 1 --out DIR --resume` on seed-0 rows: the
+    rows file afterwards holds seed 0 and seed 1 (nothing finished is dropped)."""
+    rc, _, _ = _cli("experiment", "table1", "--quick", "--seed", "0", "--out", str(tmp_path))
+    assert rc == 0
+    before = json.loads((tmp_path / "table1.json").read_text())["rows"]
+    rc, _, err = _cli("experiment", "table1", "--quick", "--seed", "1", "--out", str(tmp_path),
+                      "--resume")  # fmt: skip
+    assert rc == 0
+    after = {r["key"]: r for r in json.loads((tmp_path / "table1.json").read_text())["rows"]}
+    for row in before:
+        assert after[row["key"]]["seeds"] == [0, 1]
+        kept = {p["seed"]: p for p in after[row["key"]]["per_seed"]}
+        assert kept[0] == row["per_seed"][0]
+    assert "2 row(s) reused" not in err and "2 seed run(s) reused, 2 trained" in err
+
+
+def test_resume_refuses_a_bad_field_naming_it(tiny, tmp_path):
+    run_experiment("table2", quick=True, out=tmp_path, log=None)
+    path = tmp_path / "table2.json"
+    saved = json.loads(path.read_text())
+    saved["rows"][1]["per_seed"][0]["loss"] = -1.0
+    path.write_text(json.dumps(saved))
+    rc, out, err = _cli("experiment", "table2", "--quick", "--out", str(tmp_path), "--resume")
+    assert rc == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("verify: --resume:") or "--resume" in line
+    assert "'loss'" in line and "per_seed" in line
 
 
 def test_cli_prints_verdict_and_flags(tiny, tmp_path):

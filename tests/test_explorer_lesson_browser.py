@@ -238,15 +238,16 @@ def test_guided_steps_predict_then_reveal(opened: Any) -> None:
 
 
 def _python_train(start: list[list[float]], image: list[float], size: int, steps: int) -> Any:
-    from numerics._fastlinear import ChainTrainer
+    from numerics import train_chain_ensemble
     from symconv import conv_stack, network_matrix
 
     net = conv_stack(size, len(start))
     x = np.array(image).reshape(1, 1, size, size)
-    trainer = ChainTrainer(net, [np.array(w) for w in start], x, optimizer="sgd", lr=0.1)
-    loss, taken = trainer.train(target=0.0, cap=steps)
-    weights = [trainer.weight[i].reshape(1, 1, 3, 3) for i in range(len(start))]
-    return trainer.weight, loss, taken, network_matrix(net, weights).toarray()
+    w0 = np.array([np.ravel(w) for w in start])[None]
+    res = train_chain_ensemble(net, w0, x, optimizer="sgd", lr=0.1, target=0.0, cap=steps)
+    w = res.weights[0]
+    weights = [w[i].reshape(1, 1, 3, 3) for i in range(len(start))]
+    return w, float(res.losses[0]), int(res.iterations[0]), network_matrix(net, weights).toarray()
 
 
 @pytest.mark.parametrize(

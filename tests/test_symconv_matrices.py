@@ -118,7 +118,7 @@ def test_network_matrix_equals_random_torch_network(size, depth, filters, skip, 
 
 def test_strided_upsampling_network_equals_torch() -> None:
     from numerics._linalg import end_to_end_matrix
-    from numerics._nets import build_model, weights_of
+    from numerics._nets import Init, build_model, weights_of
 
     net = Network(
         (3, 8, 8),
@@ -129,7 +129,7 @@ def test_strided_upsampling_network_equals_torch() -> None:
             Conv2d(4, 3, 5, dilation=2),
         ),
     )
-    model = build_model(net, init="normal:0.3", seed=3, dtype=torch.float64)
+    model = build_model(net, init=Init("normal", 0.3), seed=3, dtype=torch.float64)
     np.testing.assert_allclose(
         network_matrix(net, weights_of(model)).toarray(),
         end_to_end_matrix(model, net.in_shape),

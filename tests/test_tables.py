@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics import tables  # noqa: E402
+import numerics._fastlinear as fastlinear  # noqa: E402
+from numerics import tables, train_chain_ensemble  # noqa: E402
 from numerics._fastlinear import (  # noqa: E402
-    ChainTrainer,
-    FastLinearChain,
+    ChainMembers,
     NumpyChain,
+    chain_matrices,
     fast_supported,
 )
-from numerics._nets import build_model, weights_of  # noqa: E402
+from numerics._linalg import end_to_end_matrix  # noqa: E402
+from numerics._nets import Init, build_model, weights_of  # noqa: E402
 from numerics.tables import RowSpec  # noqa: E402
 from paperdata import TABLE1, TABLE2, depth_for_params  # noqa: E402
 from symconv import (  # noqa: E402
@@ -66,31 +69,24 @@ def test_memorized():
     assert not tables.memorized([1.0, 0.5, 0.0], 2)
 
 
-@pytest.mark.parametrize("strategy", ["tree", "chain"])
 @pytest.mark.parametrize(
-    ("size", "depth", "skip", "n"),
-    [(2, 3, 0, 1), (3, 9, 0, 3), (4, 12, 5, 2), (3, 23, 10, 1)],
-    ids=["2x2-L3", "3x3-L9-n3", "4x4-L12-skip5", "3x3-L23-skip10"],
+    ("size", "depth", "skip"),
+    [(2, 3, 0), (3, 9, 0), (4, 12, 5), (3, 23, 10)],
+    ids=["2x2-L3", "3x3-L9", "4x4-L12-skip5", "3x3-L23-skip10"],
 )
-def test_fast_path_equals_conv_model(strategy, size, depth, skip, n):
+def test_chain_matrices_equal_conv_model(size, depth, skip):
+    """The end-to-end matrices of the numpy chain (two members at once) are the conv
+    model's and symconv's product of layer matrices (1e-12)."""
     net = conv_stack(size, depth, skip_every=skip)
     assert fast_supported(net)
-    model = build_model(net, init="uniform:0.4", seed=1, dtype=torch.float64)
-    fast = FastLinearChain(net, weights_of(model), strategy=strategy)
-    x = torch.randn(
-        n, 1, size, size, generator=torch.Generator().manual_seed(2), dtype=torch.float64
-    )
-    x1, x2 = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
-    y_conv, y_fast = model(x1), fast(x2)
-    assert torch.allclose(y_conv, y_fast, rtol=0, atol=1e-12)
-    ((y_conv - x) ** 2).mean().backward()
-    ((y_fast - x) ** 2).mean().backward()
-    assert torch.allclose(x1.grad, x2.grad, rtol=1e-10, atol=1e-13)
-    g_conv = torch.stack([m.weight.grad.reshape(-1) for m in model.modules()
-                          if isinstance(m, torch.nn.Conv2d)])  # fmt: skip
-    assert torch.allclose(g_conv, fast.weight.grad, rtol=1e-10, atol=1e-13)
-    exact = network_matrix(net, fast.conv_weights()).toarray()
-    assert np.max(np.abs(fast.matrix().detach().numpy() - exact)) < 1e-12
+    models = [build_model(net, init=Init("uniform", 0.4), seed=s, dtype=torch.float64)
+              for s in (1, 2)]  # fmt: skip
+    w = np.stack([np.stack([v.reshape(-1) for v in weights_of(m)]) for m in models])
+    mats = chain_matrices(net, w)
+    for m, mat in zip(models, mats, strict=True):
+        assert np.max(np.abs(mat - end_to_end_matrix(m, (1, size, size)))) < 1e-12
+        exact = network_matrix(net, weights_of(m)).toarray()
+        assert np.max(np.abs(mat - exact)) < 1e-12
 
 
 def _conv_grads(model):
@@ -115,82 +111,92 @@ NETS = {  # id: (network, training images)
 }
 
 
-@pytest.mark.parametrize("method", ["gather", "shift"])
+@pytest.fixture(params=["gather", "shift"])
+def method(request, monkeypatch):
+    """The weight-gradient form: the entry gather (small nets) or, forced by a threshold
+    of 0, the shifted sums (large nets)."""
+    if request.param == "shift":
+        monkeypatch.setattr(fastlinear, "GATHER_MAX", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("name", list(NETS))
 def test_numpy_chain_forward_and_gradients_equal_conv_model(method, name):
     net, n = NETS[name]
     size = net.in_shape[1]
-    model = build_model(net, init="uniform:0.4", seed=3, dtype=torch.float64)
+    model = build_model(net, init=Init("uniform", 0.4), seed=3, dtype=torch.float64)
     x = torch.randn(
         n, 1, size, size, generator=torch.Generator().manual_seed(4), dtype=torch.float64,
         requires_grad=True,
     )  # fmt: skip
-    chain = NumpyChain(net, n, grad_method=method)
+    chain = NumpyChain(net, n)
     assert chain.grad_method == method
-    chain.set_weights(np.stack([w.reshape(-1) for w in weights_of(model)]))
-    xs = x.detach().numpy().reshape(n, -1).T
-    y_np = chain.forward(xs).T.reshape(x.shape)
+    chain.set_weights(np.stack([w.reshape(-1) for w in weights_of(model)])[:, None])
+    xs = x.detach().numpy().reshape(1, n, -1).transpose(0, 2, 1)
+    y_np = chain.forward(xs)[0].T.reshape(x.shape)
     y = model(x)
     assert np.max(np.abs(y.detach().numpy() - y_np)) < 1e-12
     gy = torch.randn(y.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     y.backward(gy)
-    gw = chain.backward(gy.numpy().reshape(n, -1).T.copy())
+    np.copyto(chain.grads[-1], gy.numpy().reshape(1, n, -1).transpose(0, 2, 1))
+    gw = chain.backward()[:, 0]
     assert np.allclose(gw, _conv_grads(model), rtol=1e-10, atol=1e-13)
-    gx = chain.input_grad().T.reshape(x.shape)
-    assert np.allclose(gx, x.grad.numpy(), rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.parametrize(
-    ("optimizer", "lr", "method"),
-    [("adam", 1e-3, "shift"), ("adam", 1e-3, "gather"), ("sgd", 0.05, "shift"),
-     ("sgd", 0.05, "gather")],
-)  # fmt: skip
+@pytest.mark.parametrize(("optimizer", "lr"), [("adam", 1e-3), ("sgd", 0.05)])
 @pytest.mark.parametrize("name", list(NETS))
 def test_numpy_trainer_follows_torch_trajectory(optimizer, lr, method, name):
-    """Torch's optimizer on the conv model and the numpy trainer, 40 steps from the same
+    """Torch's optimizer on the conv model and the numpy backend, 40 steps from the same
     weights: the same losses and weights to 1e-10 relative (float64)."""
     net, n = NETS[name]
     size = net.in_shape[1]
-    model = build_model(net, init="uniform:0.4", seed=6, dtype=torch.float64)
+    model = build_model(net, init=Init("uniform", 0.4), seed=6, dtype=torch.float64)
     x = torch.randn(
         n, 1, size, size, generator=torch.Generator().manual_seed(7), dtype=torch.float64
     )
-    trainer = ChainTrainer(
-        net, weights_of(model), x.numpy(), optimizer=optimizer, lr=lr, grad_method=method
-    )
+    w0 = np.stack([v.reshape(-1) for v in weights_of(model)])[None]
+    cols = x.numpy().reshape(1, n, -1).transpose(0, 2, 1)
+    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr)
+    assert members.chain.grad_method == method
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
-    for _ in range(40):
+    for step in range(1, 41):
         opt.zero_grad(set_to_none=True)
         loss = torch.mean((model(x) - x) ** 2)
         loss.backward()
         opt.step()
-        assert trainer.step() == pytest.approx(loss.item(), rel=1e-10)
+        assert members.losses()[0] == pytest.approx(loss.item(), rel=1e-10)
+        members.update(step)
     w = np.stack([v.reshape(-1) for v in weights_of(model)])
-    assert np.max(np.abs(trainer.weight - w)) <= 1e-10 * np.max(np.abs(w))
-    assert trainer.steps == 40
-    assert [c.shape for c in trainer.conv_weights()] == [v.shape for v in weights_of(model)]
+    (trained,) = members.weights(np.ones(1, dtype=bool))
+    assert np.max(np.abs(trained - w)) <= 1e-10 * np.max(np.abs(w))
+    assert trained.shape == (net.depth, 9 if name != "5x5-k5-L4" else 25)
 
 
 def test_numpy_trainer_stops_like_the_table_loop():
     net = conv_stack(2, 3)
     c = tables.critical_constant(2)
     x = np.random.default_rng(0).standard_normal((1, 1, 2, 2))
-    trainer = ChainTrainer(net, [np.full((1, 1, 3, 3), c)] * 3, x, optimizer="sgd", lr=0.1)
+    w = np.full((1, 3, 9), c)
     seen: list[int] = []
-    loss, steps = trainer.train(target=1e-6, cap=10_000, callback=lambda i, v: seen.append(i))
-    assert loss < 1e-6 and 0 < steps < 10_000 and trainer.steps == steps
+    res = train_chain_ensemble(
+        net, w, x, optimizer="sgd", lr=0.1, target=1e-6, cap=10_000,
+        callback=lambda i, v: seen.append(i),
+    )  # fmt: skip
+    loss, steps = res.losses[0], res.iterations[0]
+    assert loss < 1e-6 and 0 < steps < 10_000
     assert seen == list(range(100, steps + 1, 100))
-    again = ChainTrainer(net, [np.full((1, 1, 3, 3), c)] * 3, x, optimizer="sgd", lr=0.1)
-    assert again.train(target=1e-6, cap=5) == (pytest.approx(again.loss()), 5)
+    again = train_chain_ensemble(net, w, x, optimizer="sgd", lr=0.1, target=1e-6, cap=5)
+    members = ChainMembers(net, np.stack(again.weights), x.reshape(1, 1, 4).transpose(0, 2, 1),
+                           optimizer="sgd", lr=0.1)  # fmt: skip
+    assert (again.losses[0], again.iterations[0]) == (pytest.approx(members.losses()[0]), 5)
 
 
 def test_numpy_trainer_rejects_bad_arguments():
     net = conv_stack(3, 4)
     x = np.zeros((1, 1, 3, 3))
     with pytest.raises(ValueError, match="optimizer"):
-        ChainTrainer(net, [np.zeros(9)] * 4, x, optimizer="rmsprop", lr=0.1)
-    with pytest.raises(ValueError, match="grad_method"):
-        NumpyChain(net, 1, grad_method="fft")
+        train_chain_ensemble(net, np.zeros((1, 4, 9)), x, optimizer="rmsprop", lr=0.1,
+                             target=0.0, cap=1)  # fmt: skip
     with pytest.raises(ValueError, match="net"):
         NumpyChain(conv_stack(3, 3, filters=2), 1)
 
@@ -198,12 +204,13 @@ def test_numpy_trainer_rejects_bad_arguments():
 def test_table2_row_numpy_trainer_matches_the_conv_loop(monkeypatch):
     """A Table 2 row trained by the numpy trainer and by torch on the conv model (the fast
     path switched off) ends with the same loss and spectrum."""
-    spec = RowSpec(2, 3, 2, 23, 1, 207, 1, 9, True, cap=30)
+    spec = RowSpec(table=2, size=3, train_examples=2, layers=23, filters=1, params_printed=207,
+                   filters_printed=1, bound_printed=9, skip=True, cap=30)  # fmt: skip
     cfg = tables.RunConfig(quick=True, seed=0, device="cpu", out=None, log=None)
     fast = tables.run_row(spec, cfg)
-    import numerics._fastlinear as fastlinear
+    import numerics._tablespec as tablespec
 
-    monkeypatch.setattr(fastlinear, "fast_supported", lambda net: False)
+    monkeypatch.setattr(tablespec, "fast_supported", lambda net: False)
     plain = tables.run_row(spec, cfg)
     assert fast["fast_path"] and not plain["fast_path"]
     assert fast["iterations"] == plain["iterations"] == 30
@@ -215,21 +222,26 @@ def test_fast_path_rejects_multi_filter():
     net = conv_stack(3, 3, filters=2)
     assert not fast_supported(net)
     with pytest.raises(ValueError, match="net"):
-        FastLinearChain(net)
+        NumpyChain(net, 1)
+
+
+def _t1(layers: int, filters: int, params: int, printed: int, cap: int) -> RowSpec:
+    return RowSpec(table=1, size=3, train_examples=2, layers=layers, filters=filters,
+                   params_printed=params, filters_printed=printed, cap=cap)  # fmt: skip
+
+
+def _t2(size: int, layers: int, params: int, bound: int, skip: bool, cap: int) -> RowSpec:
+    return RowSpec(table=2, size=size, train_examples=1, layers=layers, filters=1,
+                   params_printed=params, filters_printed=1, bound_printed=bound, skip=skip,
+                   cap=cap)  # fmt: skip
 
 
 def _tiny1(quick: bool) -> list[RowSpec]:
-    return [
-        RowSpec(1, 3, 2, 2, 1, 27, 1, cap=60),
-        RowSpec(1, 3, 2, 5, 2, 7200, 16, cap=30),
-    ]
+    return [_t1(2, 1, 27, 1, 60), _t1(5, 2, 7200, 16, 30)]
 
 
 def _tiny2(quick: bool) -> list[RowSpec]:
-    return [
-        RowSpec(2, 2, 1, 3, 1, 27, 1, 2, False, cap=400),
-        RowSpec(2, 3, 1, 23, 1, 207, 1, 9, True, cap=20),
-    ]
+    return [_t2(2, 3, 27, 2, False, 400), _t2(3, 23, 207, 9, True, 20)]
 
 
 @pytest.fixture
@@ -260,7 +272,7 @@ def test_tiny_tables_write_rows_and_figures(tiny, tmp_path):
 def test_resume_skips_finished_rows(tiny, tmp_path, monkeypatch):
     run_experiment("table1", out=tmp_path, log=None)
 
-    def boom(spec, seeds, cfg):
+    def boom(*args):
         raise AssertionError("a finished row was recomputed")
 
     monkeypatch.setattr(tables, "_run_members", boom)
@@ -280,3 +292,53 @@ def test_table1_init_sweep_rows_scale_the_init() -> None:
     row = run_row(small, RunConfig(quick=True))
     assert row["reading"] == "depth3+gain0.5"
     assert row["init"] == f"uniform:{0.5 / 3**0.5:.6g}"
+
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "results"
+
+
+@pytest.mark.parametrize("name", ["table1", "table1-init", "table2"])
+def test_stored_rows_read_back_through_the_schema(name):
+    """Every row of docs/results (made before the rows were typed) loads through the one
+    schema and writes back to the same JSON: field names and meanings are unchanged."""
+    rows = json.loads((RESULTS / f"{name}.json").read_text())["rows"]
+    assert rows
+    for row in rows:
+        assert tables.TableRow.from_json(row).to_json() == row
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [
+        ("loss", -1.0, "finite number"),
+        ("loss", float("nan"), "finite number"),
+        ("iterations", 1.5, "integer"),
+        ("verdict", "maybe", "one of"),
+        ("reached", 1, "true or false"),
+        ("nonsense", 1, "unknown field"),
+        ("table", 3, "one of"),
+    ],
+)
+def test_schema_refuses_a_bad_field_naming_it(field, value, why):
+    from numerics import ExperimentError
+
+    row = json.loads((RESULTS / "table2.json").read_text())["rows"][0]
+    row[field] = value
+    with pytest.raises(ExperimentError, match=why) as err:
+        tables.TableRow.from_json(row)
+    assert err.value.argument == "--resume"
+    assert field in str(err.value) and row["key"] in str(err.value)
+    del row[field]
+    if field != "nonsense":
+        with pytest.raises(ExperimentError, match="missing"):
+            tables.TableRow.from_json(row)
+
+
+def test_quick_table1_rows_are_named_by_what_they_run():
+    specs = tables.table1_specs(quick=True)
+    assert {s.filters for s in specs} == {1, 4, 16}
+    for s in specs:
+        assert s.key.split("-")[1] == f"F{s.filters}"
+        assert s.init_reading == tables.QUICK_TABLE1_INIT
+    full = tables.table1_specs(quick=False)
+    assert all(s.key.split("-")[1] == f"F{s.filters_printed}" for s in full)

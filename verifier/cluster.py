@@ -92,7 +92,12 @@ def connect(cluster: Cluster) -> Iterator[Any]:
 def _settings(cfg: RunConfig) -> dict[str, Any]:
     """The run's settings as plain data for a worker (no streams, no progress bars)."""
     quiet = replace(cfg, progress=False)
-    return {f.name: getattr(quiet, f.name) for f in fields(quiet) if f.name != "log"}
+    return {f.name: getattr(quiet, f.name) for f in fields(quiet) if f.name not in _LOCAL}
+
+
+#: RunConfig fields a worker does not get: the log stream, and the resumed rows (a task
+#: carries the one row it continues)
+_LOCAL = ("log", "previous")
 
 
 def compute_row(
@@ -101,10 +106,10 @@ def compute_row(
     """On a worker: build experiment ``name`` from ``module`` and compute row ``key``
     under ``settings`` (reusing the finished seeds of ``previous``)."""
     exp = _experiment(module, name)
-    cfg = RunConfig(**settings)
+    cfg = RunConfig(**settings, previous={key: previous} if previous is not None else {})
     for k, thunk in exp.rows(cfg):
         if k == key:
-            return {"key": key, **(thunk(previous) if exp.ensembles else thunk())}
+            return {"key": key, **thunk()}
     raise KeyError(f"{name} has no row {key!r} under these settings")
 
 

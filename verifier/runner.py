@@ -9,6 +9,7 @@ progress bars, and the printed table.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -182,11 +183,16 @@ def _run(
 ) -> dict[str, Any]:
     """Compute (or reuse) each row, store it at once, then draw the figures."""
     done = store.done if store is not None else {}
+    if exp.row_schema is not None:  # a resumed row is read back through the row's schema
+        done = {k: {"key": k, **exp.row_schema(r)} for k, r in done.items()}
+    cfg = replace(cfg, previous=done)
     rows: list[Row] = []
+    reuse = _Reuse()
     # on a cluster rows finish in any order; the file keeps the experiment's
     order = {k: i for i, (k, _) in enumerate(exp.rows(cfg))} if cluster is not None else {}
 
     def finished(row: Row) -> None:
+        reuse.count(row, done.get(row["key"]))
         rows.append(row)
         if cluster is not None:
             rows.sort(key=lambda r: order[r["key"]])
@@ -197,15 +203,13 @@ def _run(
         if cluster is not None:
             run_on_cluster(exp, cfg, done, cluster, finished)
         for key, thunk in [] if cluster is not None else exp.rows(cfg):
-            if exp.ensembles:  # reuses the finished seeds of the previous row, trains the rest
-                finished({"key": key, **thunk(done.get(key))})
-            elif key in done:
-                finished(done[key])
-            else:
-                finished({"key": key, **thunk()})
+            # a seed ensemble's row reuses the finished seeds of cfg.previous itself
+            finished(done[key] if key in done and not exp.ensembles else {"key": key, **thunk()})
     except KeyboardInterrupt:
         kept = store.written if store is not None else 0
         raise RunInterrupted(exp.name, kept, store.path if store else None) from None
+    if done:
+        print(f"--resume: {exp.name}: {reuse}", file=cfg.log)
     result: dict[str, Any] = {"experiment": exp.name, "rows": rows}
     if exp.verdict is not None:
         result["verdict"] = exp.verdict(cfg, rows)
@@ -215,6 +219,28 @@ def _run(
     if cfg.out is not None and exp.figures is not None:
         figures = [str(p) for p in exp.figures(cfg, rows)]
     return {**result, "figures": figures}
+
+
+class _Reuse:
+    """What a resumed run reused and what it computed: rows, and the seeds of ensembles."""
+
+    def __init__(self) -> None:
+        self.rows = [0, 0]  # reused, computed
+        self.seeds = [0, 0]  # reused, trained
+
+    def count(self, row: Row, previous: Row | None) -> None:
+        old = {p["seed"]: p for p in (previous or {}).get("per_seed", [])}
+        per = row.get("per_seed") or []
+        kept = sum(1 for p in per if old.get(p["seed"]) == p)
+        self.seeds[0] += kept
+        self.seeds[1] += len(per) - kept
+        self.rows[0 if row == previous or (per and kept == len(per)) else 1] += 1
+
+    def __str__(self) -> str:
+        text = f"{self.rows[0]} row(s) reused, {self.rows[1]} computed"
+        if any(self.seeds):
+            text += f"; {self.seeds[0]} seed run(s) reused, {self.seeds[1]} trained"
+        return text
 
 
 def _short(value: Any) -> str:

@@ -1,0 +1,268 @@
+"""The one trainer: every network of the experiments and the numeric checks trains here.
+
+A run trains ``B`` members (the seeds of one row; ``B = 1`` for one net) of one
+architecture at once, each from its own initial weights on its own images, by one loop,
+:func:`fit`, on the stopping rule of the paper (Section 3.2), :func:`stopped`:
+
+    loop: loss_b = mean((f_b(x_b) − x_b)²) over member b's pixels and images;
+          member b stops (its weights and optimizer state freeze) when loss_b < target,
+          loss_b is not finite, or it has taken ``cap`` steps;
+          otherwise one optimizer step on ∇ loss_b (its own mean, not an average over members).
+
+Members stop independently; stopped members leave the batch (the arrays are compacted), so a
+long-running straggler costs what one member costs. Each member follows the trajectory its
+own run alone takes (tests: steps, losses and weights to 1e-10). Two backends compute the
+members' losses and updates:
+
+* :class:`numerics._fastlinear.ChainMembers` (numpy): single-filter chains (Table 2 on a
+  CPU, the 2×2 check of Section 3.2) as ``(L, B, d, d)`` matrix stacks, updated by
+  :func:`numerics._fastlinear.optimizer_step`;
+* :class:`ConvMembers` (torch): any :func:`numerics._nets.build_model` net (Table 1, Table 2
+  on a GPU, Sections 4–6, the torch checks), the ``B`` members' conv layers as one grouped
+  convolution (``groups = B``), updated by ``torch.optim.SGD`` / ``torch.optim.Adam``.
+
+Optimizers: ``"sgd"`` (no momentum) and ``"adam"`` (β = (0.9, 0.999), eps = 1e-8).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from symconv import Network
+
+from ._fastlinear import ChainMembers, _check_chain, _convs, check_optimizer
+
+__all__ = [
+    "ConvMembers",
+    "EnsembleResult",
+    "Members",
+    "fit",
+    "stopped",
+    "train_chain_ensemble",
+    "train_conv_ensemble",
+]
+
+Callback = Callable[[int, np.ndarray], None]
+
+
+class Members(Protocol):
+    """What :func:`fit` trains: the members still training, in order."""
+
+    def losses(self) -> np.ndarray: ...  # (B',) each member's loss at its current weights
+
+    def update(self, step: int) -> None: ...  # one step on the gradients of those losses
+
+    def weights(self, mask: np.ndarray) -> list[Any]: ...  # the selected members' weights
+
+    def keep(self, mask: np.ndarray) -> None: ...  # go on with the selected members only
+
+
+@dataclass
+class EnsembleResult:
+    """What a run gives back, member by member (in the order given)."""
+
+    losses: np.ndarray  # (B,) final loss of each member (the loss at which it stopped)
+    iterations: np.ndarray  # (B,) int, optimizer steps taken by each member
+    weights: list[Any]  # per member: the trained weights, same layout as given
+
+
+def stopped(losses: np.ndarray, steps: int, *, target: float, cap: int) -> np.ndarray:
+    """The stopping rule (Section 3.2: "until the loss is below 1e-6"), per member: the loss
+    is below ``target``, or not finite (a run that diverged), or ``cap`` steps were taken."""
+    return (losses < target) | ~np.isfinite(losses) | (steps >= cap)
+
+
+def fit(
+    members: Members, batch: int, *, target: float, cap: int, callback: Callback | None = None
+) -> EnsembleResult:
+    """Train ``batch`` members until each is :func:`stopped` (the loss is read before each
+    step); ``callback(step, losses)`` every 100 steps with the ``(B,)`` current (or final)
+    losses. Returns each member's final loss, steps taken and trained weights."""
+    losses = np.full(batch, np.nan)
+    iters = np.zeros(batch, dtype=np.int64)
+    final: list[Any] = [None] * batch
+    live = np.arange(batch)
+    it = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        while True:
+            current = members.losses()
+            losses[live] = current
+            stop = stopped(current, it, target=target, cap=cap)
+            if stop.any():
+                iters[live[stop]] = it
+                for b, w in zip(live[stop], members.weights(stop), strict=True):
+                    final[b] = w
+                if stop.all():
+                    break
+                members.keep(~stop)
+                live = live[~stop]
+                continue  # the smaller batch recomputes its losses from the same weights
+            it += 1
+            members.update(it)
+            if callback is not None and it % 100 == 0:
+                callback(it, losses.copy())
+    return EnsembleResult(losses=losses, iterations=iters, weights=final)
+
+
+def _member_images(x: Any, batch: int, d: int) -> np.ndarray:
+    """``(B, n, s, s)`` or ``(B, n, 1, s, s)`` images as columns ``(B, d, n)``."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (4, 5) or x.shape[0] != batch or math.prod(x.shape[2:]) != d:
+        raise ValueError(
+            f"x: expected (B, n, s, s) or (B, n, 1, s, s) with B = {batch} and s² = {d} "
+            f"(got shape {x.shape})"
+        )
+    return np.ascontiguousarray(x.reshape(batch, x.shape[1], d).transpose(0, 2, 1))
+
+
+def train_chain_ensemble(
+    net: Network, weights: Any, x: Any, *, optimizer: str, lr: float, target: float, cap: int,
+    callback: Callback | None = None,
+) -> EnsembleResult:  # fmt: skip
+    """Train ``B`` members of the single-filter chain ``net`` together (numpy backend).
+
+    ``weights``: ``(B, L, k²)`` (member b's stacked filters); ``x``: ``(B, n, s, s)`` or
+    ``(B, n, 1, s, s)``, member b's training images. Returns the final losses, steps
+    taken and ``(L, k²)`` trained weights per member."""
+    check_optimizer(optimizer)
+    _check_chain(net)
+    k2 = _convs(net)[0].kernel ** 2
+    w0 = np.asarray(weights, dtype=np.float64)
+    if w0.ndim == 2 and w0.shape[1] == net.depth * k2:
+        w0 = w0.reshape(w0.shape[0], net.depth, k2)
+    if w0.ndim != 3 or w0.shape[1:] != (net.depth, k2):
+        raise ValueError(
+            f"weights: expected shape (B, {net.depth}, {k2}) (got {np.shape(weights)})"
+        )
+    cols = _member_images(x, w0.shape[0], net.in_shape[1] * net.in_shape[2])
+    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr)
+    return fit(members, w0.shape[0], target=target, cap=cap, callback=callback)
+
+
+def _grouped_forward(torch: Any, stack: Any, ws: list, it: Any, h: Any, batch: int) -> Any:
+    """``stack`` (an ``nn.Sequential`` of ``members[0]``) applied to ``h`` ``(n, B·C, s, s)``
+    with the conv weights ``ws`` (each ``(B, out, in, k, k)``) taken in order from ``it``."""
+    nn, F = torch.nn, torch.nn.functional
+    for mod in stack:
+        if isinstance(mod, nn.Conv2d):
+            w = ws[next(it)]
+            h = F.conv2d(
+                h, w.reshape(-1, *w.shape[2:]), None, mod.stride, mod.padding, mod.dilation,
+                groups=batch,
+            )  # fmt: skip
+        elif isinstance(mod, (nn.LeakyReLU, nn.Upsample, nn.ReLU, nn.Identity)):
+            h = mod(h)
+        elif isinstance(mod, nn.Sequential):
+            h = _grouped_forward(torch, mod, ws, it, h, batch)
+        elif hasattr(mod, "body") and isinstance(mod.body, nn.Sequential):  # a skip block
+            h = h + _grouped_forward(torch, mod.body, ws, it, h, batch)
+        else:
+            raise ValueError(f"models: cannot batch a {type(mod).__name__} layer")
+    return h
+
+
+class ConvMembers:
+    """The trainer's torch backend: ``B`` models of one architecture (convs without bias,
+    leaky ReLUs, upsampling, skip blocks) whose conv layers run as one grouped convolution
+    on images whose channels are the members' channels side by side; the stacked weights
+    ``(B, out, in, k, k)`` per layer are trained by ``torch.optim``."""
+
+    def __init__(
+        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, device: str
+    ) -> None:
+        import torch
+
+        check_optimizer(optimizer)
+        self.torch, self.root, self.batch = torch, models[0], len(models)
+        if self.batch == 0 or len(xs) != self.batch:
+            raise ValueError(
+                f"xs: expected one image tensor per model ({self.batch}) (got {len(xs)})"
+            )
+        convs = [[m for m in mod.modules() if isinstance(m, torch.nn.Conv2d)] for mod in models]
+        if any(c.bias is not None for c in convs[0]):
+            raise ValueError("models: conv layers with a bias are not supported")
+        shapes = [tuple(c.weight.shape) for c in convs[0]]
+        if any([tuple(c.weight.shape) for c in cs] != shapes for cs in convs):
+            raise ValueError("models: the members must have the same architecture")
+        self.convs = convs
+        dtype = convs[0][0].weight.dtype
+        x = torch.stack([torch.as_tensor(v) for v in xs]).to(device=device, dtype=dtype)
+        # (B, n, C, s, s) → (n, B·C, s, s): the member index is the group index
+        self.x = x.transpose(0, 1).reshape(x.shape[1], -1, *x.shape[3:]).contiguous()
+        params = [
+            torch.stack([cs[j].weight.detach() for cs in convs]).to(device).clone()
+            for j in range(len(shapes))
+        ]
+        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+        self.lr = float(lr)
+        self._start([p.requires_grad_(True) for p in params], {})
+
+    def _start(self, params: list[Any], state: dict[int, dict[str, Any]]) -> None:
+        self.params = params
+        self.opt = self.make(params, lr=self.lr)
+        for j, s in state.items():
+            self.opt.state[params[j]] = s
+
+    def losses(self) -> np.ndarray:
+        nb = self.params[0].shape[0]
+        y = _grouped_forward(self.torch, self.root, self.params, itertools.count(), self.x, nb)
+        diff = (y - self.x).reshape(self.x.shape[0], nb, -1)
+        self._per = (diff**2).mean(dim=(0, 2))  # each member's own mean
+        return self._per.detach().cpu().numpy().astype(np.float64)
+
+    def update(self, step: int) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        self._per.sum().backward()  # ∂(Σ_b loss_b)/∂w_b = ∇ loss_b
+        self.opt.step()
+
+    def weights(self, mask: np.ndarray) -> list[list[Any]]:
+        pos = self.torch.as_tensor(np.flatnonzero(mask), device=self.x.device)
+        return [
+            list(ws) for ws in zip(*(p.detach()[pos].clone() for p in self.params), strict=True)
+        ]
+
+    def keep(self, mask: np.ndarray) -> None:
+        torch = self.torch
+        pos = torch.as_tensor(np.flatnonzero(mask), device=self.x.device)
+        nb, n = mask.size, self.x.shape[0]
+        self.x = self.x.reshape(n, nb, -1)[:, pos].reshape(n, -1, *self.x.shape[2:])
+        params = [p.detach()[pos].clone().requires_grad_(True) for p in self.params]
+        state = {  # the optimizer's per-weight state follows its members (Adam's moments)
+            j: {k: v[pos].clone() if v.dim() > 0 else v.clone() for k, v in s.items()}
+            for j, p in enumerate(self.params)
+            if (s := self.opt.state.get(p))
+        }
+        self._start(params, state)
+
+    def store(self, weights: list[list[Any]]) -> list[list[np.ndarray]]:
+        """Write the trained ``weights`` (per member, per layer) into the models; return them
+        as float64 numpy arrays in symconv order."""
+        out = []
+        with self.torch.no_grad():
+            for cs, ws in zip(self.convs, weights, strict=True):
+                for c, w in zip(cs, ws, strict=True):
+                    c.weight.copy_(w.to(c.weight.device))
+                out.append([w.detach().to("cpu", self.torch.float64).numpy() for w in ws])
+        return out
+
+
+def train_conv_ensemble(
+    models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, target: float,
+    cap: int, device: str = "cpu", callback: Callback | None = None,
+) -> EnsembleResult:  # fmt: skip
+    """Train ``B`` torch models of identical architecture together (torch backend).
+
+    ``models``: modules built by :func:`numerics._nets.build_model` (or ``nn.Sequential``
+    stacks of bias-free convs); ``xs``: member b's images ``(n, C, s, s)``, the same shape
+    for all. The models' conv weights are updated in place at the end; ``weights[b]`` is
+    member b's list of conv weights (numpy, float64, symconv order)."""
+    members = ConvMembers(models, xs, optimizer=optimizer, lr=lr, device=device)
+    res = fit(members, members.batch, target=target, cap=cap, callback=callback)
+    res.weights = members.store(res.weights)
+    return res
