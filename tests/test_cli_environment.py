@@ -184,3 +184,13 @@ def test_an_interrupt_before_any_row_names_no_file(tmp_path: Path) -> None:
     assert len(err.splitlines()) == 1, err
     assert "no row of tiny-test had finished" in err
     assert not (out / "tiny-test.json").exists()
+
+
+def test_an_unwritable_matplotlib_config_folder_prints_nothing(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "m.png"
+    code, out, err = finish(
+        start("masks", "--size", "4", "--depth", "2", "--png", str(png), MPLCONFIGDIR="/proc/none")
+    )
+    assert code == 0 and err == "", err
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -12,6 +12,7 @@ take their output streams, so tests call :func:`main` directly.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
+    # an unusable MPLCONFIGDIR makes matplotlib fall back to a temporary folder (fine) and
+    # log two warnings about it: the program's stderr stays one line per failure
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     with safe_streams(stdout, stderr) as (out, err), _signals_interrupt(stdout is None):
         if stdout is None and stdout_closed(out):
             _say(err, "verify: error: stdout is closed (send it to /dev/null instead of >&-)")
