@@ -189,7 +189,7 @@ def test_an_interrupt_before_any_row_names_no_file(tmp_path: Path) -> None:
 def test_an_unwritable_matplotlib_config_folder_prints_nothing(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "m.png"
-    code, out, err = finish(
+    code, _, err = finish(
         start("masks", "--size", "4", "--depth", "2", "--png", str(png), MPLCONFIGDIR="/proc/none")
     )
     assert code == 0 and err == "", err
