@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import textwrap
 import time
 from argparse import ArgumentParser, Namespace, _SubParsersAction
@@ -16,6 +14,7 @@ from typing import Any, TextIO
 import proofs as _registry
 from proofs import Evidence, Outcome, Status
 
+from . import args as A
 from .errors import UsageError
 
 _BAD = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
@@ -25,26 +24,25 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser("all", help="run every registered check")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="small default sizes")
-    p.add_argument(
-        "--only", default="", help="comma-separated id prefixes to run (e.g. thm4,lemma1)"
-    )
+    _only_arg(p, "comma-separated id prefixes to run (e.g. thm4,lemma1)")
     p.add_argument(
         "--jobs",
-        default="",
+        default=None,
+        type=A.jobs(),
         help="processes to run the checks in (default: the usable CPUs, at most 4; "
-        "1 runs them one after another in this process)",
+        f"1 runs them one after another in this process; at most {A.MAX_JOBS})",
     )
     _solvers_arg(p)
     p.set_defaults(handler=_all)
 
     p = sub.add_parser("list", help="list the registered checks")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_list)
 
     p = sub.add_parser("check", help="run one check")
-    p.add_argument("id")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("id", help="a check id (verify list shows them)")
+    p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
+    p.add_argument("--quick", action="store_true", help="small default sizes")
     p.set_defaults(handler=_check)
 
     p = sub.add_parser(
@@ -52,8 +50,8 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         help="the claim, the method and the result, in words (a prefix such as thm4 lists "
         "the checks it starts)",
     )
-    p.add_argument("id")
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("id", help="a check id, or a prefix such as thm4")
+    p.add_argument("--quick", action="store_true", help="small default sizes")
     p.add_argument(
         "--verbose", action="store_true", help="also list every solver obligation as a formula"
     )
@@ -66,66 +64,46 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "file (expected answer: unsat), re-proved by each solver, and every sympy identity "
         "behind one as a standalone Python script (prints OK NAME when it holds)",
     )
-    p.add_argument("--out", required=True, help="directory to write the .smt2 and .py files into")
-    p.add_argument("--only", default="", help="comma-separated id prefixes (e.g. thm1,lemma1)")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=A.path_text(),
+        help="directory to write the .smt2 and .py files into",
+    )
+    _only_arg(p, "comma-separated id prefixes (e.g. thm1,lemma1)")
     _solvers_arg(p)
     p.set_defaults(handler=_certificates)
+
+
+def _only_arg(p: ArgumentParser, text: str) -> None:
+    p.add_argument("--only", default=None, type=A.names(), help=text)
 
 
 def _solvers_arg(p: ArgumentParser) -> None:
     p.add_argument(
         "--solvers",
-        default="",
+        default=None,
+        type=A.solvers(),
         help="solvers every proof obligation must satisfy: z3 or z3,cvc5 "
         "(default: both where cvc5 is installed)",
     )
 
 
-def _parse_solvers(value: str) -> tuple[str, ...]:
-    from proofs import available_solvers
-
-    if not value:
-        return available_solvers()
-    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
-    if not names or "z3" not in names or any(n not in ("z3", "cvc5") for n in names):
-        raise UsageError("--solvers", value, "expected z3 or z3,cvc5")
-    if "cvc5" in names and "cvc5" not in available_solvers():
-        raise UsageError("--solvers", value, "cvc5 is not installed (pip install cvc5)")
-    return names
-
-
 @contextlib.contextmanager
-def _with_solvers(value: str) -> Iterator[tuple[str, ...]]:
-    from proofs import using_solvers
+def _with_solvers(chosen: tuple[str, ...] | None) -> Iterator[tuple[str, ...]]:
+    from proofs import available_solvers, using_solvers
 
-    names = _parse_solvers(value)
+    names = chosen or available_solvers()
     with using_solvers(names):
         yield names
 
 
-#: The most processes ``--jobs`` accepts (each is a Python process with the check libraries).
-MAX_JOBS = 64
-
-
-def _jobs(text: str) -> int:
-    if not text:
-        return _registry.default_jobs()
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise UsageError("--jobs", text, "expected a whole number of processes") from None
-    if not 1 <= jobs <= MAX_JOBS:
-        raise UsageError("--jobs", text, f"must be between 1 and {MAX_JOBS}")
-    return jobs
-
-
-def _select(only: str) -> list[_registry.Check]:
+def _select(only: tuple[str, ...] | None) -> list[_registry.Check]:
     checks = _registry.load_all()
     if only:
-        prefixes = [p.strip() for p in only.split(",") if p.strip()]
-        checks = [c for c in checks if any(c.id.startswith(p) for p in prefixes)]
+        checks = [c for c in checks if any(c.id.startswith(p) for p in only)]
         if not checks:
-            raise UsageError("--only", only, "no check id starts with these prefixes")
+            raise UsageError("--only", ",".join(only), "no check id starts with these prefixes")
     return checks
 
 
@@ -133,8 +111,10 @@ def _lookup(check_id: str) -> _registry.Check:
     try:
         return _registry.get(check_id)
     except KeyError:
-        known = ", ".join(c.id for c in _registry.load_all())
-        raise UsageError("ID", check_id, f"no such check; known ids: {known}") from None
+        groups = ", ".join(sorted({c.id.split(".")[0] for c in _registry.load_all()}))
+        raise UsageError(
+            "ID", check_id, f"no such check (verify list shows the ids; groups: {groups})"
+        ) from None
 
 
 def _progress(err: TextIO) -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
@@ -181,7 +161,7 @@ def _summary(outcomes: list[Outcome], wall: float | None = None, jobs: int = 1) 
 
 def _all(args: Namespace, out: TextIO, err: TextIO) -> int:
     checks = _select(args.only)
-    jobs = _jobs(args.jobs)
+    jobs = args.jobs if args.jobs is not None else _registry.default_jobs()
     with _with_solvers(args.solvers) as names:
         show, done = _progress(err)
         start = time.perf_counter()
@@ -332,31 +312,12 @@ def _uses_solver(check: _registry.Check) -> bool:
     return "from ._z3 import" in source or "prove_claim(" in source
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
-    target = Path(args.out)
-    if target.exists() and not target.is_dir():
-        raise UsageError("--out", args.out, "exists and is not a directory")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            "--out", args.out, f"cannot create the directory ({exc.strerror})"
-        ) from None
-    if not os.access(target, os.W_OK):
-        raise UsageError("--out", args.out, "directory is not writable")
+    from .store import check_out_folder, write_atomic
+
+    check_out_folder(args.out, "--out", create=False)  # refuse before any side effect
     checks = _select(args.only)
+    target = check_out_folder(args.out, "--out")
     written, bad, start = 0, 0, time.perf_counter()
     with _with_solvers(args.solvers) as names:
         outcomes = [_registry.run(c) for c in checks if _uses_solver(c)]
@@ -366,7 +327,7 @@ def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
             if not ob.smt2:
                 continue
             name = f"{o.check.id}.{i:02d}.smt2"
-            _atomic_write(target / name, ob.smt2)
+            write_atomic(target / name, ob.smt2)
             written += 1
             bad += ob.status != Status.PASS
             index.append({"file": name, "check": o.check.id, "kind": "smt2", "what": ob.what,
@@ -374,7 +335,7 @@ def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
                           "seconds": {k: round(v, 4) for k, v in ob.seconds.items()}})  # fmt: skip
     times = {n: sum(r["seconds"].get(n, 0.0) for r in index) for n in names}
     scripts, bad_identities = _sympy_scripts(target, {c.id for c in checks}, index)
-    _atomic_write(target / "index.json", json.dumps({"solvers": list(names), "files": index},
+    write_atomic(target / "index.json", json.dumps({"solvers": list(names), "files": index},
                                                     indent=1) + "\n")  # fmt: skip
     print(
         f"{written} obligations (SMT-LIB 2, .smt2) from {len(outcomes)} checks and "

@@ -10,52 +10,89 @@ import json
 from argparse import Namespace, _SubParsersAction
 from typing import Any, TextIO
 
+from . import args as A
 from .errors import UsageError
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser("experiment", help="rerun one of the paper's experiments (torch)")
-    p.add_argument("name", help="experiment name, 'list', or 'readings' (with --reading list)")
-    p.add_argument("--quick", action="store_true", help="small form, minutes on a CPU")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", default=None, help="one random seed, 0 ≤ N < 2**32 (default 0)")
+    p = sub.add_parser(
+        "experiment",
+        help="rerun one of the paper's experiments (torch)",
+        description="Rerun one of the paper's experiments: 'list' names them, 'readings' lists "
+        "the readings of what the paper leaves open.",
+    )
+    p.add_argument("name", help="experiment name, 'list', or 'readings'")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small form: seconds to a minute per experiment on a CPU (verdicts inconclusive)",
+    )
+    p.add_argument("--device", default=None, type=A.device(), help="cpu (default) or cuda")
+    p.add_argument(
+        "--seed", default=None, type=A.seed(), help="one random seed, 0 ≤ N < 2**32 (default 0)"
+    )
     p.add_argument(
         "--seeds",
         default=None,
+        type=A.seeds(),
         help="seed ensemble (table1, table2, table1-init): N = seeds 0..N-1, A..B, or A,B,C "
-        "(at most 64); default: 5 seeds for table1 and table1-init, 3 for table2 "
+        f"(at most {A.MAX_SEEDS}); default: 5 seeds for table1 and table1-init, 3 for table2 "
         "(quick: seed 0)",
     )
     p.add_argument(
         "--reading",
         default=None,
+        type=A.names(),
         help="run only these readings (comma-separated names); 'list' lists them",
     )
-    p.add_argument("--out", default=None, help="folder for rows (JSON) and figures (PNG)")
-    p.add_argument("--resume", action="store_true", help="skip rows already in --out")
-    p.add_argument("--images", default=None, help="folder of images or CIFAR-10 .bin file")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--out", default=None, type=A.path_text(), help="folder for rows (JSON) and figures (PNG)"
+    )
+    p.add_argument("--resume", action="store_true", help="skip rows already in --out (needs --out)")
+    p.add_argument(
+        "--images",
+        default=None,
+        type=A.path_text(),
+        help="folder of images or CIFAR-10 .bin file (experiments that train on images)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
         default=None,
+        type=A.Converter("workers", lambda a, t: A.check_int(a, t, 1, _max_workers())),
         help="run the rows (and seed groups) as tasks on a local Dask cluster of N worker "
         "processes (needs the 'cluster' extra)",
     )
     where.add_argument(
         "--scheduler",
         default=None,
+        type=A.address(),
         metavar="ADDRESS",
         help="run them on an existing Dask cluster (e.g. tcp://host:8786; dask-jobqueue for "
         "Slurm/PBS)",
     )
     p.set_defaults(handler=_experiment)
+    _add_report(sub)
 
+
+def _add_report(sub: _SubParsersAction[Any]) -> None:
     p = sub.add_parser("report", help="one page with every experiment and its figures")
-    p.add_argument("--out", required=True, help="folder to write the report into")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (checked before any run)")
-    p.add_argument("--seed", default="0", help="random seed, 0 ≤ N < 2**32 (default 0)")
+    p.add_argument(
+        "--out", required=True, type=A.path_text(), help="folder to write the report into"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="small forms: a few minutes on a CPU (inconclusive)"
+    )
+    p.add_argument(
+        "--device",
+        default=None,
+        type=A.device(),
+        help="cpu (default) or cuda (checked before any run)",
+    )
+    p.add_argument(
+        "--seed", default=None, type=A.seed(), help="random seed, 0 ≤ N < 2**32 (default 0)"
+    )
     p.set_defaults(handler=_report)
 
 
@@ -66,10 +103,25 @@ def _need_torch() -> None:
         )
 
 
-def _seed(text: str) -> int:
-    from .runner import check_seed
+#: The legend under a list of readings.
+READINGS_LEGEND = (
+    "* = runs by default; [the paper's words] = on its axis, the reading that follows the "
+    "paper's own text or printed numbers"
+)
 
-    return check_seed(text)
+
+def _list_readings(name: str, out: TextIO) -> None:
+    import numerics
+
+    names = [name] if name != "readings" else [n for n, _ in numerics.list_experiments()]
+    for one in names:
+        found = numerics.readings_of(one)
+        if not found and name != "readings":
+            print(f"{one}: no readings (the paper's setup is used as described)", file=out)
+        for reading, text, default in found:
+            mark = "*" if default else " "
+            print(f"{one:<14} {mark} {reading:<16} {text}", file=out)
+    print(READINGS_LEGEND, file=out)
 
 
 def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
@@ -77,6 +129,7 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
     import numerics
 
     if args.name == "list":
+        A.refuse_unused(args, {"--json"}, "experiment list")
         if args.json:
             items = [{"name": n, "summary": s} for n, s in numerics.list_experiments()]
             json.dump({"experiments": items}, out, indent=1)
@@ -85,24 +138,28 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
         for name, summary in numerics.list_experiments():
             print(f"{name:<16} {summary}", file=out)
         return 0
-    if args.name == "readings" or args.reading == "list":
-        names = [args.name] if args.name != "readings" else ["table1", "table1-init", "table2"]
-        for name in names:
-            found = numerics.readings_of(name)
-            if not found and args.name != "readings":
-                print(f"{name}: no readings (the paper's setup is used as described)", file=out)
-            for reading, text, default in found:
-                mark = "*" if default else " "
-                print(f"{name:<12} {mark} {reading:<16} {text}", file=out)
-        print("* = runs by default", file=out)
+    listing = args.reading == ("list",)
+    if args.name == "readings" or listing:
+        if args.name != "readings":
+            numerics.get_experiment(args.name)  # an unknown name is refused
+        used = {"--reading"} if args.name != "readings" else set()
+        A.refuse_unused(args, used, f"experiment {args.name}{' --reading list' if listing else ''}")
+        _list_readings(args.name, out)
         return 0
+    if args.resume and args.out is None:
+        raise UsageError("--resume", True, "needs --out (the folder whose rows it continues)")
+    exp = numerics.get_experiment(args.name)
+    if args.images is not None and exp.images_needed == 0:
+        raise UsageError(
+            "--images", args.images, f"not used by {args.name} (it makes its own images)"
+        )
     from .runner import print_result, run_experiment
 
     result = run_experiment(
         args.name,
         quick=args.quick,
-        device=args.device,
-        seed=_seed(args.seed) if args.seed is not None else None,
+        device=args.device or "cpu",
+        seed=args.seed,
         seeds=args.seeds,
         reading=args.reading,
         out=args.out,
@@ -120,20 +177,21 @@ def _experiment(args: Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _max_workers() -> int:
+    from .cluster import MAX_WORKERS
+
+    return int(MAX_WORKERS)
+
+
 def _cluster(args: Namespace) -> Any:
     """``--workers N`` / ``--scheduler ADDRESS`` as a :class:`verifier.cluster.Cluster`."""
-    from .cluster import MAX_WORKERS, Cluster
+    from .cluster import Cluster
 
     if args.scheduler is not None:
-        if not args.scheduler.strip():
-            raise UsageError("--scheduler", args.scheduler, "an address such as tcp://host:8786")
         return Cluster(scheduler=args.scheduler)
     if args.workers is None:
         return None
-    text = args.workers
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_WORKERS:
-        raise UsageError("--workers", text, f"must be an integer in 1..{MAX_WORKERS}")
-    return Cluster(workers=int(text))
+    return Cluster(workers=args.workers)
 
 
 def _report(args: Namespace, out: TextIO, err: TextIO) -> int:
@@ -143,8 +201,8 @@ def _report(args: Namespace, out: TextIO, err: TextIO) -> int:
     from .runner import check_device
     from .store import check_out_folder, folder_lock
 
-    seed = _seed(args.seed or "0")
-    device = check_device(args.device)
+    seed = 0 if args.seed is None else args.seed
+    device = check_device(args.device or "cpu")
     folder = check_out_folder(args.out, "--out")
     with folder_lock(args.out, folder, "report", what="a report"):  # one report at a time
         path = write_report(

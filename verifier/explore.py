@@ -17,6 +17,7 @@ from argparse import Namespace, _SubParsersAction
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import args as A
 from .errors import UsageError
 
 __all__ = ["explore_page", "opening_depth"]
@@ -124,46 +125,46 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         description="Write one self-contained HTML page (no network) to explore which entries "
         "of a linear conv net's matrix are forced to zero, layer by layer (Theorem 4).",
     )
-    p.add_argument("--out", required=True, help="the HTML file to write (FILE.html)")
-    p.add_argument("--size", default="5", help="initial image size s, 2..64 (default 5)")
     p.add_argument(
-        "--depth", default=None, help="initial depth L (default: half the least full depth)"
+        "--out",
+        required=True,
+        type=A.path_text(".html", ".htm"),
+        help="the HTML file to write (FILE.html)",
     )
-    p.add_argument("--kernel", default="3", help="initial odd kernel size k, 1..15 (default 3)")
-    p.add_argument("--filters", default="1", help="initial number of filters F (default 1)")
+    p.add_argument(
+        "--size", default=5, type=A.integer(2, 64), help="initial image size s, 2..64 (default 5)"
+    )
+    p.add_argument(
+        "--depth",
+        default=None,
+        type=A.integer(0, 512),
+        help="initial depth L, 0..512 (default: half the least full depth)",
+    )
+    p.add_argument(
+        "--kernel",
+        default=3,
+        type=A.odd_kernel(15),
+        help="initial odd kernel size k, 1..15 (default 3)",
+    )
+    p.add_argument(
+        "--filters",
+        default=1,
+        type=A.integer(1, 4096),
+        help="initial number of filters F, 1..4096 (default 1)",
+    )
     p.add_argument(
         "--downsample", action="store_true", help="start with the stride-2 network (Section 4)"
     )
     p.set_defaults(handler=_explore)
 
 
-def _int(name: str, text: str, lo: int, hi: int) -> int:
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        raise UsageError(name, text, "must be an integer") from None
-    if not lo <= value <= hi:
-        raise UsageError(name, text, f"must be between {lo} and {hi}")
-    return value
-
-
 def _explore(args: Namespace, out: TextIO, err: TextIO) -> int:
-    size = _int("--size", args.size, 2, 64)
-    depth = None if args.depth is None else _int("--depth", args.depth, 0, 512)
-    kernel = _int("--kernel", args.kernel, 1, 15)
-    if kernel % 2 == 0:
-        raise UsageError("--kernel", args.kernel, "must be odd: 'same' padding needs it")
-    filters = _int("--filters", args.filters, 1, 4096)
+    size, depth, kernel, filters = args.size, args.depth, args.kernel, args.filters
     if args.downsample and size % 2:
-        raise UsageError("--size", args.size, "must be even with --downsample")
-    path = Path(args.out)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise UsageError("--out", args.out, "must end in .html (the page is one HTML file)")
-    if path.is_dir():
-        raise UsageError("--out", args.out, "is a folder; give a file name ending in .html")
-    if not path.parent.is_dir():
-        raise UsageError("--out", args.out, "its folder does not exist")
-    from .store import write_atomic
+        raise UsageError("--size", size, "must be even with --downsample")
+    from .store import check_new_file, write_atomic
+
+    path = check_new_file("--out", args.out)
 
     write_atomic(path, explore_page(size, depth, kernel, filters, args.downsample))
     print(f"explorer written to {path} (open it in a browser; it needs no network)", file=out)

@@ -15,9 +15,10 @@ from typing import Any, TextIO
 
 from numerics import MAX_SEEDS, Experiment, Row, RunConfig, get_experiment
 
+from . import args as A
 from .cluster import Cluster, run_on_cluster
 from .errors import UsageError
-from .store import OutFolder, RowStore, RunInterrupted, check_out_folder
+from .store import OutFolder, RowStore, RunInterrupted, check_out_folder, check_run_files
 
 __all__ = [
     "MAX_SEED",
@@ -39,62 +40,81 @@ def _is_terminal(stream: TextIO) -> bool:
 def parse_seeds(text: str) -> tuple[int, ...]:
     """``"N"`` → seeds ``0..N−1``; ``"A..B"`` → ``A..B`` inclusive; ``"A,B,C"`` → those.
 
-    Raises :class:`UsageError` naming ``--seeds`` on anything else."""
-    t = text.strip()
-    try:
-        if ".." in t:
-            a, _, b = t.partition("..")
-            lo, hi = int(a), int(b)
-            if lo < 0 or hi < lo:
-                raise ValueError
-            if hi - lo + 1 > MAX_SEEDS:
-                raise UsageError("--seeds", text, f"at most {MAX_SEEDS} seeds in one run")
-            return tuple(range(lo, hi + 1))
-        if "," in t:
-            out = tuple(int(v) for v in t.split(","))
-            if any(v < 0 for v in out) or len(set(out)) != len(out):
-                raise ValueError
-            return out
-        n = int(t)
-        if n < 1:
-            raise ValueError
-        if n > MAX_SEEDS:
-            raise UsageError("--seeds", text, f"at most {MAX_SEEDS} seeds in one run")
-        return tuple(range(n))
-    except ValueError:
-        raise UsageError(
-            "--seeds", text, "expected N (seeds 0..N-1), A..B with 0 <= A <= B, or A,B,C"
-        ) from None
+    Raises :class:`UsageError` naming ``--seeds`` on anything else (the converter of
+    ``--seeds``, :func:`verifier.args.seeds`)."""
+    return A.check_seeds("--seeds", text)
 
 
 def check_device(device: str) -> str:
+    """``device`` if this machine has it: ``cpu``, or ``cuda``/``cuda:N`` where CUDA is."""
+    A.device().convert("--device", device)  # the converter's syntax, for library callers
     if device == "cpu":
         return device
     import torch
 
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise UsageError("--device", device, "must be cpu or cuda")
-    if device.startswith("cuda") and not torch.cuda.is_available():
+    if not torch.cuda.is_available():
         raise UsageError("--device", device, "CUDA is not available on this machine")
+    index = device.partition(":")[2]
+    if index and int(index) >= torch.cuda.device_count():
+        raise UsageError("--device", device, f"this machine has {torch.cuda.device_count()} GPU(s)")
     return device
 
 
 #: Seeds accepted by ``--seed``: numpy's and torch's generators take 0 ≤ seed < 2**32.
-MAX_SEED = 2**32 - 1
+MAX_SEED = A.MAX_SEED
 
 
 def check_seed(seed: object, argument: str = "--seed") -> int:
-    """``seed`` as an int in ``0..MAX_SEED``; text is parsed (one line naming ``--seed``)."""
+    """``seed`` as an int in ``0..MAX_SEED``; text is parsed by the ``--seed`` converter."""
     if isinstance(seed, bool):
         raise UsageError(argument, seed, "must be an integer")
     if isinstance(seed, str):
-        try:
-            seed = int(seed.strip())
-        except ValueError:
-            raise UsageError(argument, seed, "must be an integer") from None
+        return A.check_seed(argument, seed)
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise UsageError(argument, seed, f"must be an integer in 0..{MAX_SEED} (2**32 − 1)")
     return seed
+
+
+def _choose_seeds(
+    exp: Experiment, quick: bool, seed: int | None, seeds: str | tuple[int, ...] | None
+) -> tuple[int, ...]:
+    if seeds is not None and seed is not None:
+        raise UsageError("--seeds", seeds, "give --seed or --seeds, not both")
+    if seeds is None:
+        if seed is not None:
+            return (seed,)
+        return tuple(range(1 if quick or not exp.ensembles else exp.default_seeds))
+    chosen = parse_seeds(seeds) if isinstance(seeds, str) else tuple(seeds)
+    if len(chosen) > MAX_SEEDS:
+        raise UsageError(
+            "--seeds", seeds, f"at most {MAX_SEEDS} seeds in one run (got {len(chosen)})"
+        )
+    if len(set(chosen)) != len(chosen):
+        raise UsageError("--seeds", seeds, "a seed appears twice")
+    for s_ in chosen:
+        check_seed(s_, "--seeds")
+    if len(chosen) > 1 and not exp.ensembles:
+        raise UsageError(
+            "--seeds",
+            seeds,
+            f"{exp.name} runs one seed; use --seed (ensembles: table1, table2, table1-init)",
+        )
+    return chosen
+
+
+def _choose_readings(exp: Experiment, reading: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    names = tuple(reading.split(",")) if isinstance(reading, str) else tuple(reading or ())
+    if len(set(names)) != len(names):
+        raise UsageError("--reading", ",".join(names), "a reading appears twice")
+    known = {n for n, _, _ in (exp.readings() if exp.readings else [])}
+    for r in names:
+        if r not in known:
+            raise UsageError(
+                "--reading",
+                r,
+                f"not a reading of {exp.name}; known: " + (", ".join(sorted(known)) or "none"),
+            )
+    return names
 
 
 def run_experiment(
@@ -120,49 +140,27 @@ def run_experiment(
     ``default_seeds`` seeds 0.. and the quick form seed 0. ``reading`` (comma-separated
     names) selects readings (see :func:`readings_of`). ``cluster`` runs the rows as Dask
     tasks (:mod:`verifier.cluster`); the rows file is still written here alone."""
+    # every check first: nothing on disk changes before a refusal
     exp = get_experiment(name)
     if seed is not None:
         seed = check_seed(seed)
+    chosen = _choose_seeds(exp, quick, seed, seeds)
+    names = _choose_readings(exp, reading)
+    device = check_device(device)
     if images is not None:
         from numerics import check_images
 
         check_images(images, need=exp.images_needed)
+    if resume and out is None:
+        raise UsageError("--resume", True, "needs --out (the folder whose rows it continues)")
     if out is not None:
-        out = check_out_folder(out, "--out")  # before any work: '' or a file is refused
+        check_out_folder(out, "--out", create=False)
+        check_run_files(out, name, resume=resume)
+        out = check_out_folder(out, "--out")
     log = log if log is not None else sys.stderr
-    if seeds is not None and seed is not None:
-        raise UsageError("--seeds", seeds, "give --seed or --seeds, not both")
-    if seeds is not None:
-        chosen = parse_seeds(seeds) if isinstance(seeds, str) else tuple(seeds)
-        if len(chosen) > MAX_SEEDS:
-            raise UsageError(
-                "--seeds", seeds, f"at most {MAX_SEEDS} seeds in one run (got {len(chosen)})"
-            )
-        for s_ in chosen:
-            check_seed(s_, "--seeds")
-        if len(chosen) > 1 and not exp.ensembles:
-            raise UsageError(
-                "--seeds",
-                seeds,
-                f"{name} runs one seed; use --seed (ensembles: table1, table2, table1-init)",
-            )
-    elif seed is not None:
-        chosen = (seed,)
-    else:
-        chosen = tuple(range(1 if quick or not exp.ensembles else exp.default_seeds))
-    names = tuple(reading.split(",")) if isinstance(reading, str) else tuple(reading or ())
-    if names:
-        known = {n for n, _, _ in (exp.readings() if exp.readings else [])}
-        for r in names:
-            if r not in known:
-                raise UsageError(
-                    "--reading",
-                    r,
-                    f"not a reading of {name}; known: " + (", ".join(sorted(known)) or "none"),
-                )
     cfg = RunConfig(
         quick=quick,
-        device=check_device(device),
+        device=device,
         seed=chosen[0],
         out=OutFolder(Path(out)) if out is not None else None,
         images=images,

@@ -12,8 +12,8 @@ with the same experiment, format and identity; anything else is refused with one
 Guarantees:
 
 * **No partial file is ever visible.** Every write goes to a fresh temporary file with a
-  unique name in the same folder (``tempfile.mkstemp``), is flushed to disk, then renamed
-  over ``NAME.json`` with :func:`os.replace` (atomic on POSIX).
+  unique name in the same folder (``O_CREAT | O_EXCL | O_NOFOLLOW``), is flushed to disk,
+  then renamed over ``NAME.json`` with :func:`os.replace` (atomic on POSIX).
 * **Runs never mix.** A run holds an exclusive lock (``fcntl.flock``) on ``OUT/.NAME.lock``
   from its start to its end; a second run on the same ``--out`` and experiment is refused
   at once with one line. Different experiments may share a folder (``verify report``).
@@ -23,17 +23,18 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from .errors import UsageError, printable, shown
 
 try:  # POSIX; elsewhere runs are not locked (documented in the README)
     import fcntl
@@ -46,7 +47,9 @@ __all__ = [
     "OutFolder",
     "RowStore",
     "RunInterrupted",
+    "check_new_file",
     "check_out_folder",
+    "check_run_files",
     "folder_lock",
     "load_rows",
     "write_atomic",
@@ -56,9 +59,6 @@ __all__ = [
 FILE_FORMAT = 2
 #: Largest rows file ``--resume`` reads (bytes): a full run's file is well under 10 MB.
 MAX_ROWS_BYTES = 256 * 2**20
-#: Longest path accepted for ``--out`` / ``--png`` (bytes), and for one path component.
-MAX_PATH_BYTES = 4096
-MAX_NAME_BYTES = 255
 
 Row = dict[str, Any]
 
@@ -69,22 +69,52 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename."""
+def _write_failed(argument: str, path: Path, exc: OSError) -> UsageError:
+    """One line for a write that failed (a full disk, a read-only mount, ``ulimit -f``)."""
+    return UsageError(argument, printable(str(path)), f"cannot write ({exc.strerror or exc})")
+
+
+def write_atomic(path: str | Path, data: bytes | str, argument: str = "--out") -> Path:
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file and a rename.
+
+    The temporary file is created with ``O_CREAT | O_EXCL | O_NOFOLLOW`` under a fresh
+    random name beside ``path`` (it never opens a file or a link already there), flushed to
+    disk, then renamed over ``path`` (a link at ``path`` is replaced, never followed). Any
+    ``OSError`` becomes one :class:`UsageError` naming ``argument`` and the path; the
+    temporary file is removed."""
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    tmp: Path | None = None
     try:
+        for _ in range(100):
+            candidate = path.parent / f".{path.name[:100]}.{secrets.token_hex(6)}.tmp"
+            try:
+                fd = os.open(candidate, flags, 0o666 & ~_umask())
+            except FileExistsError:
+                continue
+            tmp = candidate
+            break
+        else:  # pragma: no cover - 100 random 48-bit names all taken
+            raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise _write_failed(argument, path, exc) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
     return path
+
+
+def _remove(tmp: Path | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -98,63 +128,147 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 def _check_path_text(argument: str, text: str) -> Path:
-    if text == "":
-        raise UsageError(argument, text, "empty path")
-    if "\x00" in text:
-        raise UsageError(argument, text, "path contains a NUL byte")
-    raw = os.fsencode(text)
-    if len(raw) > MAX_PATH_BYTES:
-        raise UsageError(argument, text[:40] + "…", f"path longer than {MAX_PATH_BYTES} bytes")
-    for part in Path(text).parts:
-        if len(os.fsencode(part)) > MAX_NAME_BYTES:
-            raise UsageError(
-                argument, text[:40] + "…", f"a path component is longer than {MAX_NAME_BYTES} bytes"
-            )
-    return Path(text)
+    from .args import check_path_text
+
+    return Path(check_path_text(argument, text))
 
 
-def check_out_folder(text: str | os.PathLike[str], argument: str = "--out") -> Path:
-    """Validate (and create) the output folder ``text``: not empty, not a file, writable."""
-    path = _check_path_text(argument, os.fspath(text))
+def _stat(argument: str, path: Path) -> os.stat_result | None:
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if isinstance(exc, NotADirectoryError):
+            raise UsageError(argument, str(path), "a part of the path is not a folder") from None
+        return None
+    except OSError as exc:
+        raise UsageError(argument, str(path), f"cannot use the path ({exc.strerror})") from None
+
+
+def _writable_folder(argument: str, text: str, folder: Path) -> None:
+    """Refuse unless a file can be created in ``folder``: tried for real (created with
+    ``O_EXCL | O_NOFOLLOW`` under a fresh name and removed at once), since permissions
+    do not tell a read-only mount, ``/proc`` or an immutable folder."""
+    where = "" if str(folder) == text else f" ({printable(str(folder))})"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(argument, text, f"folder{where} is not writable")
+    probe = folder / f".verify-probe.{secrets.token_hex(6)}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(probe, flags, 0o600))
+    except OSError as exc:
+        raise UsageError(
+            argument, text, f"cannot create files in folder{where} ({exc.strerror})"
+        ) from None
+    _remove(probe)
+
+
+def check_out_folder(
+    text: str | os.PathLike[str], argument: str = "--out", *, create: bool = True
+) -> Path:
+    """Validate the output folder ``text``: not empty, not a file, writable; created with
+    its missing parents when ``create`` (without it nothing on disk changes: the nearest
+    existing folder above it must be writable, so that creating it later succeeds)."""
+    path = _check_path_text(argument, os.fspath(text))
+    shown_text = os.fspath(text)
+    st = _stat(argument, path)
+    if st is None:
+        above = path.absolute().parent
+        while not os.path.lexists(above) and above != above.parent:
+            above = above.parent
+        st_above = _stat(argument, above)
+        if st_above is None or not stat.S_ISDIR(st_above.st_mode):
+            raise UsageError(argument, shown_text, "a part of the path is not a folder")
+        _writable_folder(argument, shown_text, above)
+        if not create:
+            return path
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(
-                argument, str(text), f"cannot create the folder ({exc.strerror})"
+                argument, shown_text, f"cannot create the folder ({exc.strerror})"
             ) from None
         st = os.stat(path)
-    except OSError as exc:
-        raise UsageError(argument, str(text), f"cannot use the path ({exc.strerror})") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise UsageError(argument, str(text), "exists and is not a folder")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(argument, str(text), "folder is not writable")
+        raise UsageError(argument, shown_text, "exists and is not a folder")
+    _writable_folder(argument, shown_text, path)
     return path
 
 
-def _read_capped(path: Path, argument: str) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_ROWS_BYTES`, checked by ``stat``
-    before anything is read (a folder, a FIFO or a device is refused, never opened)."""
+def check_new_file(argument: str, text: str) -> Path:
+    """Validate a file the program will write (a picture, a page): the text of the path,
+    no folder, FIFO or device at it, and an existing writable folder around it. Nothing on
+    disk changes."""
+    path = _check_path_text(argument, text)
+    if text.endswith("/"):
+        raise UsageError(argument, text, "is a folder name, not a file name")
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
     except OSError as exc:
-        raise UsageError(argument, str(path), f"cannot read ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise UsageError(argument, str(path), "is a folder, not a rows file")
-    if not stat.S_ISREG(st.st_mode):
-        raise UsageError(argument, str(path), "is not a regular file")
-    if st.st_size > MAX_ROWS_BYTES:
-        raise UsageError(
-            argument, str(path), f"{st.st_size} bytes, more than a rows file ({MAX_ROWS_BYTES})"
+        raise UsageError(argument, text, f"cannot use the path ({exc.strerror})") from None
+    if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        raise UsageError(argument, text, "exists and is not a regular file")
+    parent = path.parent
+    st_parent = _stat(argument, parent)
+    if st_parent is None or not stat.S_ISDIR(st_parent.st_mode):
+        raise UsageError(argument, text, f"folder {shown(str(parent))} does not exist")
+    _writable_folder(argument, text, parent)
+    return path
+
+
+def check_run_files(out: str | os.PathLike[str], name: str, *, resume: bool = False) -> None:
+    """Before a run of experiment ``name`` into ``out``: nothing but a regular file (or a
+    link, which is replaced, never followed) sits where its files go (``NAME.json``,
+    ``NAME_*.png``, ``NAME_*.npz``, ``.NAME.lock``), so a folder or a FIFO at one of those
+    names is refused now, not after the training."""
+    try:
+        entries = list(os.scandir(out))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError("--out", str(out), f"cannot list the folder ({exc.strerror})") from None
+    for entry in entries:
+        ours = entry.name in (f"{name}.json", f".{name}.lock") or entry.name.startswith(
+            (f"{name}_", f"{name}-", f"{name}.")
         )
+        if ours and not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
+            if resume and entry.name == f"{name}.json":
+                raise UsageError("--resume", entry.path, "is not a regular file, not a rows file")
+            raise UsageError(
+                "--out",
+                str(out),
+                f"{printable(entry.name)} there is not a regular file (the run writes that name)",
+            )
+
+
+def _read_capped(path: Path, argument: str) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_ROWS_BYTES`, opened without
+    following a link and without blocking (a folder, a FIFO, a device or a link is refused,
+    never read)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as fh:
-            return fh.read(MAX_ROWS_BYTES + 1)
+        fd = os.open(path, flags)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(argument, str(path), "is a link, not a rows file") from None
+        if exc.errno == errno.EISDIR:
+            raise UsageError(argument, str(path), "is a folder, not a rows file") from None
         raise UsageError(argument, str(path), f"cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(argument, str(path), "is a folder, not a rows file")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(argument, str(path), "is not a regular file")
+        if st.st_size > MAX_ROWS_BYTES:
+            raise UsageError(
+                argument, str(path), f"{st.st_size} bytes, more than a rows file ({MAX_ROWS_BYTES})"
+            )
+        try:
+            return fh.read(MAX_ROWS_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(argument, str(path), f"cannot read ({exc.strerror})") from None
 
 
 def _differences(want: dict[str, Any], have: Any) -> str:
