@@ -22,8 +22,10 @@ def jacobian_support(
     for d in range(draws):
         gen = torch.Generator().manual_seed(seed + d)
         with torch.no_grad():
-            for p in m.parameters():
-                p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+            for p in m.parameters():  # scaled so that activations do not saturate
+                fan_in = int(np.prod(p.shape[1:])) if p.dim() > 1 else 10
+                std = 1.0 / np.sqrt(fan_in)
+                p.copy_(std * torch.randn(p.shape, generator=gen, dtype=torch.float64))
         x = torch.randn((1, c, h, w), generator=gen, dtype=torch.float64)
         jac = torch.func.jacrev(m)(x)
         co, ho, wo = jac.shape[1:4]
