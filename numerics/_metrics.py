@@ -91,8 +91,8 @@ def output_metrics(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> dict[s
 
     ``outputs`` (m, ...) and ``train`` (n, ...): arrays or tensors, flattened per image.
     Returns medians of ``nearest``, ``ray`` and ``span``, the fractions ``landed``
-    (:func:`landed_on`: ray ≤ tol and not vanishing) and ``landed_exact`` (nearest ≤ tol), and ``which``: how many outputs are
-    closest (by ``ray``) to each training image.
+    (:func:`landed_on`: ray ≤ tol and not vanishing) and ``landed_exact`` (nearest ≤ tol),
+    and ``which``: how many outputs are closest (by ``ray``) to each training image.
     """
     y, x = _flat(outputs), _flat(train)
     xn = np.linalg.norm(x, axis=1)

@@ -77,9 +77,11 @@ def _top_eigvecs(m: np.ndarray, n: int) -> np.ndarray:
     order = np.argsort(-np.abs(vals), kind="stable")
     top = list(order[:n])
     # a complex pair split by the cut-off: keep its partner too
-    if n < len(order) and abs(vals[order[n]] - np.conj(vals[order[n - 1]])) < 1e-12 * (
-        1 + abs(vals[order[n]])
-    ) and vals[order[n]].imag != 0:
+    if (
+        n < len(order)
+        and abs(vals[order[n]] - np.conj(vals[order[n - 1]])) < 1e-12 * (1 + abs(vals[order[n]]))
+        and vals[order[n]].imag != 0
+    ):
         top.append(order[n])
     return np.asarray(vecs[:, top])
 
@@ -257,7 +259,6 @@ def probe_report(
     :func:`probe`'s fields plus ``model`` and ``train``. The folder's images are read with
     ``numerics._data`` at the program's input size (grey when it takes one channel); the
     held-out inputs are the toolkit's bundled photographs."""
-    import torch
 
     from symconv._trace import load_program
 
@@ -270,15 +271,15 @@ def probe_report(
     if h != w:
         raise ValueError(f"{os.fspath(path)}: input {h}×{w}; the image loader makes s×s images")
     count = check_images(train_folder)
-    train = load_images(count, size=h, source=train_folder)
+    train = load_images(count, size=h, source=os.fspath(train_folder))
     extra = load_images(held_out, size=h) if held_out else None
 
-    def channels(t: torch.Tensor | None) -> torch.Tensor | None:
-        if t is None or c == 3:
+    def channels(t: torch.Tensor) -> torch.Tensor:
+        if c == 3:
             return t
         grey = t.mean(dim=1, keepdim=True)
         return grey if c == 1 else grey.repeat(1, c, 1, 1)
 
-    res = probe(program, channels(train), held_out=channels(extra), gaussian=gaussian,
-                squares=squares, seed=seed)  # fmt: skip
+    res = probe(program, channels(train), held_out=None if extra is None else channels(extra),
+                gaussian=gaussian, squares=squares, seed=seed)  # fmt: skip
     return {"model": os.fspath(path), "train": os.fspath(train_folder), **res}

@@ -89,7 +89,7 @@ def load_program(path: str | os.PathLike[str]) -> ExportedProgram:
         raise ValueError(f"{text}: no such file")
     try:
         return torch.export.load(text)
-    except Exception as exc:  # noqa: BLE001  (any failure of the loader is one line)
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"{text}: not a program saved with torch.export.save ({first})") from None
 
@@ -100,14 +100,14 @@ def _shape4(input_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
         shape = (1, *shape)
     if len(shape) != 4 or shape[0] != 1 or min(shape) < 1:
         raise ValueError(f"input_shape {input_shape}: expected (C, H, W) or (1, C, H, W)")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def export_model(model: torch.nn.Module, input_shape: tuple[int, ...]) -> ExportedProgram:
     """``torch.export.export`` of the model in eval mode on one ``(1, C, H, W)`` input."""
-    import torch
-
     import logging
+
+    import torch
 
     shape = _shape4(input_shape)
     was = model.training
@@ -117,7 +117,7 @@ def export_model(model: torch.nn.Module, input_shape: tuple[int, ...]) -> Export
     quiet.setLevel(logging.CRITICAL)  # a failed trace is reported in one line below
     try:
         return torch.export.export(model, (torch.zeros(shape),))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"torch.export could not trace the model: {first}") from None
     finally:
@@ -252,7 +252,7 @@ def _chunks(graph: Graph, input_shape: tuple[int, int, int]) -> Any:
 
 
 def _channel_sum(out: Any, cols: Columns) -> np.ndarray:
-    c, h, w = out.shape
+    _, h, w = out.shape
     acc = np.zeros((h * w, cols.pixels.size), bool)
     for s in {id(s): s for s in out.chans}.values():
         if isinstance(s, Kron) and s.is_empty:
@@ -331,7 +331,7 @@ def from_torch(
     except OpRefused as exc:
         raise UnsupportedOpError(exc.op, exc.node, exc.where, exc.reason) from None
     assert info is not None
-    notes = tuple(_NOTES[n] for n in sorted(info.notes)) + (NOTE_AFFINE,)
+    notes = (*(_NOTES[n] for n in sorted(info.notes)), NOTE_AFFINE)
     certified, certificate = None, "not a linear model: the pattern is structural"
     if info.linear and certify:
         from ._trace_witness import certify_graph

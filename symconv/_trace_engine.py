@@ -23,6 +23,7 @@ from ._trace_graph import (
     POINT_NONLINEAR,
     SEP,
     Graph,
+    args_of,
     conv_info,
     kind_of,
     map_nodes,
@@ -171,11 +172,11 @@ def _move(graph: Graph, node: Node, env: dict[str, Any]) -> Any:
             bi = np.clip(np.searchsorted(local_off, s, side="right") - 1, 0, len(new_off) - 1)
             g = np.where(s >= 0, s - local_off[bi] + glob[np.asarray(new_off)[bi]], -1)
             replace[name] = torch.from_numpy(g.astype(np.float64))
-    overrides = {}
+    overrides: dict[str, Any] = {}
     name = op_name(node.target)
     if name == "constant_pad_nd":
         overrides["a2"] = -1.0
-    elif name == "pad" and (len(node.args) < 3 or node.args[2] == "constant"):
+    elif name == "pad" and (len(args_of(node)) < 3 or args_of(node)[2] == "constant"):
         overrides["a2"], overrides["a3"] = "constant", -1.0
     out = graph.call(node, replace, **overrides)
 
@@ -216,7 +217,7 @@ def _per_channel(v: Val, fn: Callable[[Spat], Spat], shape: tuple[int, int, int]
 
 def _norm_groups(graph: Graph, node: Node, c: int) -> int:
     name = op_name(node.target)
-    a = node.args
+    a = args_of(node)
     if name == "group_norm":
         return int(a[1])
     if name == "native_group_norm":
@@ -248,7 +249,7 @@ def _bn_training(node: Node) -> bool:
     if name == "_native_batch_norm_legit_no_training":
         return False
     i = 5  # batch_norm, native_batch_norm, _native_batch_norm_legit, instance_norm: arg 5
-    return bool(node.args[i]) if len(node.args) > i else False
+    return bool(args_of(node)[i]) if len(args_of(node)) > i else False
 
 
 def _binary(graph: Graph, node: Node, env: dict[str, Any], cols: Columns, info: PassInfo) -> Any:
@@ -258,7 +259,7 @@ def _binary(graph: Graph, node: Node, env: dict[str, Any], cols: Columns, info: 
     if len(live) == 1:
         if name == "mul" and _is_zero(node):
             return CONST
-        first = node.args[0]
+        first = args_of(node)[0]
         if name == "div" and not (hasattr(first, "name") and env[first.name] is not CONST):
             _nonlinear(info, "div by an input-dependent tensor")
         if tuple(meta_shape(node)) != _shape_of(live[0]):
@@ -282,7 +283,7 @@ def _binary(graph: Graph, node: Node, env: dict[str, Any], cols: Columns, info: 
 def _dense(graph: Graph, node: Node, env: dict[str, Any], cols: Columns) -> Moved:
     """A fully connected layer: each output entry depends on what any input entry does."""
     name = op_name(node.target)
-    args = node.args
+    args = args_of(node)
     pos = DENSE[name]
     others = [a for i, a in enumerate(args[:3]) if i != pos and hasattr(a, "name")]
     if any(env[a.name] is not CONST for a in others):
@@ -314,7 +315,7 @@ def _dense(graph: Graph, node: Node, env: dict[str, Any], cols: Columns) -> Move
 
 def _is_zero(node: Node) -> bool:
     return any(isinstance(a, (int, float)) and not isinstance(a, bool) and a == 0
-               for a in node.args[:2])  # fmt: skip
+               for a in args_of(node)[:2])  # fmt: skip
 
 
 def _shape_of(v: Val | Moved) -> tuple[int, ...]:
@@ -336,14 +337,14 @@ def _step(graph: Graph, node: Node, env: dict[str, Any], cols: Columns, info: Pa
     if kind is None:
         raise graph.refuse(node)
     if kind == "getitem":
-        return env[node.args[0].name][node.args[1]]
+        return env[args_of(node)[0].name][args_of(node)[1]]
     if kind == "move":
         return _move(graph, node, env)
     if kind == "binary":
         return _binary(graph, node, env, cols, info)
     if kind == "dense":
         return _dense(graph, node, env, cols)
-    x = env[node.args[0].name]
+    x = env[args_of(node)[0].name]
     if x is CONST or any(env[n.name] is not CONST for n in ins[1:]):
         raise graph.refuse(node, "an input-dependent weight or parameter")
     if kind == "point":
@@ -361,10 +362,10 @@ def _step(graph: Graph, node: Node, env: dict[str, Any], cols: Columns, info: Pa
         tr, tc = graph.axes(node)
         if name in ("max_pool2d_with_indices", "adaptive_max_pool2d"):
             shape = tuple(node.meta["val"][0].shape[-3:])
-            out = _per_channel(v, lambda s: axis_apply(s, tr, tc), shape)  # type: ignore[arg-type]
+            out = _per_channel(v, lambda s: axis_apply(s, tr, tc), shape)
             return (out, CONST)
         shape = tuple(meta_shape(node)[-3:])
-        return _per_channel(v, lambda s: axis_apply(s, tr, tc), shape)  # type: ignore[arg-type]
+        return _per_channel(v, lambda s: axis_apply(s, tr, tc), shape)
     if kind == "bn":
         if name in BN and _bn_training(node):
             _nonlinear(info, f"{name} (batch statistics)")
@@ -407,7 +408,7 @@ def run_pattern(graph: Graph, cols: Columns) -> tuple[Val, PassInfo]:
         elif node.op == "call_function":
             env[node.name] = _step(graph, node, env, cols, info)
         elif node.op == "output":
-            outs = [o for o in map_nodes(node.args[0], lambda n: n) if o is not None]
+            outs = [o for o in map_nodes(args_of(node)[0], lambda n: n) if o is not None]
             if len(outs) != 1:
                 raise graph.refuse(node, f"the model returns {len(outs)} tensors (expected 1)")
             out = env[outs[0].name]

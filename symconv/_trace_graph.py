@@ -36,10 +36,10 @@ if TYPE_CHECKING:
     from torch.export import ExportedProgram
     from torch.fx import Node
 
-__all__ = ["DENSE", "Graph", "OpRefused", "kind_of", "op_name"]
+__all__ = ["DENSE", "Graph", "OpRefused", "args_of", "kind_of", "op_name"]
 
 
-class OpRefused(Exception):  # noqa: N818  (turned into UnsupportedOpError by _trace)
+class OpRefused(Exception):
     def __init__(self, op: str, node: str, where: str, reason: str = "") -> None:
         super().__init__(op, node, where, reason)
         self.op, self.node, self.where, self.reason = op, node, where, reason
@@ -138,6 +138,11 @@ def map_nodes(obj: Any, fn: Any) -> Any:
     return obj
 
 
+def args_of(node: Node) -> Any:
+    """A node's positional arguments, untyped (fx types them as a wide union)."""
+    return node.args
+
+
 def node_inputs(node: Node) -> list[Node]:
     out: list[Node] = []
     map_nodes((node.args, node.kwargs), out.append)
@@ -165,9 +170,10 @@ class ConvInfo:
 
 def conv_info(node: Node) -> ConvInfo:
     name = op_name(node.target)
-    args = node.args
+    args = args_of(node)
     gi = _GROUPS_ARG[name]
-    groups = int(args[gi]) if len(args) > gi else int(node.kwargs.get("groups", 1))
+    kwargs: Any = node.kwargs
+    groups = int(args[gi]) if len(args) > gi else int(kwargs.get("groups", 1))
     ti = _TRANSPOSED_ARG.get(name)
     transposed = name == "conv_transpose2d" or (ti is not None and bool(args[ti]))
     return ConvInfo(groups, transposed, args[1])
@@ -195,7 +201,7 @@ class Graph:
             elif spec.target in program.constants:
                 value = program.constants[spec.target]
                 if hasattr(value, "shape"):
-                    self.constants[node.name] = value  # type: ignore[assignment]
+                    self.constants[node.name] = value
             if spec.kind == InputKind.PARAMETER:
                 self.parameters.add(node.name)
         self.output: Node = next(n for n in self.nodes if n.op == "output")
@@ -215,7 +221,7 @@ class Graph:
                 return self.constants[n.name]
             raise self.refuse(node, f"argument {n.name} has no value")
 
-        args = list(map_nodes(node.args, value))
+        args = list(map_nodes(args_of(node), value))
         kwargs = dict(map_nodes(node.kwargs, value))
         schema = getattr(node.target, "_schema", None)
         for key, v in overrides.items():
@@ -224,7 +230,8 @@ class Graph:
                 args[i] = v
             elif schema is not None:
                 kwargs[schema.arguments[i].name] = v
-        return node.target(*args, **kwargs)
+        target: Any = node.target
+        return target(*args, **kwargs)
 
     def axes(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """The 1D boolean patterns ``(T_r, T_c)`` of a ``conv`` or ``sep`` node."""
@@ -235,7 +242,7 @@ class Graph:
     def _axis(self, node: Node, axis: int) -> np.ndarray:
         import torch
 
-        inp = node.args[0]
+        inp = args_of(node)[0]
         _, _, h, w = meta_shape(inp)
         n = h if axis == 0 else w
         name = op_name(node.target)

@@ -141,16 +141,17 @@ def spatial_all(s: Spat) -> Spat:
 def collapse(s: Spat, pixels: np.ndarray | None = None) -> Spat:
     """One 1×1 pattern: what any of ``pixels`` (flat; ``None`` = all) of ``s`` depends on."""
     if isinstance(s, Kron) and pixels is None:
-        return Kron(s.q, s.r.any(axis=0)[None], s.k.any(axis=0)[None])
+        return Kron(s.q, np.any(s.r, axis=0, keepdims=True), np.any(s.k, axis=0, keepdims=True))
     if isinstance(s, Kron):
-        h, w = s.hw
+        assert pixels is not None
+        _, w = s.hw
         ii, jj = np.divmod(pixels, w)
         if len(set(ii.tolist())) * len(set(jj.tolist())) == len(set(pixels.tolist())):
             return Kron(s.q, s.r[np.unique(ii)].any(axis=0)[None],
                         s.k[np.unique(jj)].any(axis=0)[None])  # fmt: skip
         raise ValueError("dense form needed")
     h, w, k = s.shape
-    flat = s.reshape(h * w, k)
+    flat: np.ndarray = s.reshape(h * w, k)
     sel = flat if pixels is None else flat[pixels]
     return sel.any(axis=0).reshape(1, 1, k)
 
@@ -191,8 +192,8 @@ def union(spats: list[Spat], cols: Columns) -> Spat:
     krons = [s for s in distinct if isinstance(s, Kron)]
     if len(krons) == len(distinct):
         acc: Kron | None = krons[0]
-        for s in krons[1:]:
-            acc = _kron_union(acc, s) if acc is not None else None
+        for kr in krons[1:]:
+            acc = _kron_union(acc, kr) if acc is not None else None
         if acc is not None:
             return acc
     out = np.zeros_like(dense(distinct[0], cols))

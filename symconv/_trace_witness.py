@@ -26,6 +26,7 @@ from ._trace_graph import (
     DENSE,
     SEP,
     Graph,
+    args_of,
     conv_info,
     kind_of,
     map_nodes,
@@ -59,7 +60,7 @@ def _axis_values(graph: Graph, node: Node, axis: int, fixed: tuple[int, int]) ->
     """``out(e_a ⊗ e_fixed)`` read at the fixed output line, for every input line ``a``."""
     import torch
 
-    inp = node.args[0]
+    inp = args_of(node)[0]
     _, _, h, w = meta_shape(inp)
     n = h if axis == 0 else w
     x = torch.zeros((n, 1, h, w), dtype=torch.float64)
@@ -125,7 +126,7 @@ class _Witness:
                 else:
                     env[node.name] = self._step(node, env)
             elif node.op == "output":
-                outs = [o for o in map_nodes(node.args[0], lambda n: n) if o is not None]
+                outs = [o for o in map_nodes(args_of(node)[0], lambda n: n) if o is not None]
                 return env[outs[0].name]
         raise AssertionError("graph without output")
 
@@ -136,18 +137,18 @@ class _Witness:
         name = op_name(node.target)
         kind = kind_of(name)
         if kind == "getitem":
-            return env[node.args[0].name][node.args[1]]
+            return env[args_of(node)[0].name][args_of(node)[1]]
         if kind == "move":
             return self._move(node, env)
         if kind == "binary":
             return self._binary(node, env)
         if kind == "dense":
-            x = env[node.args[DENSE[name]].name]
+            x = env[args_of(node)[DENSE[name]].name]
             d_in, d_out = x.shape[1], meta_shape(node)[-1]
             if d_in > _MAX_FAN_IN:
                 raise _CannotWitness(f"fan-in {d_in} of {node.name} exceeds {_MAX_FAN_IN}")
             return torch.remainder(x @ self._ints(node.name, (d_in, d_out)), p)
-        x = env[node.args[0].name]
+        x = env[args_of(node)[0].name]
         if kind == "point":
             return torch.remainder(-x, p) if name == "neg" else x
         if kind == "conv":
@@ -158,7 +159,7 @@ class _Witness:
             if fan_in > _MAX_FAN_IN:
                 raise _CannotWitness(f"fan-in {fan_in} of {node.name} exceeds {_MAX_FAN_IN}")
             w = self._ints(node.name, wshape)
-            out = g.call(node, {node.args[0].name: x, info.weight.name: w}, a2=None)
+            out = g.call(node, {args_of(node)[0].name: x, info.weight.name: w}, a2=None)
             return torch.remainder(out, p)
         if kind == "sep" and SEP[name]:
             key = node.name + "/T"
@@ -192,10 +193,11 @@ class _Witness:
 
         p = self.p
         name = op_name(node.target)
-        a_node, b_node = node.args[0], node.args[1]
+        a_node, b_node = args_of(node)[0], args_of(node)[1]
         a = env[a_node.name] if hasattr(a_node, "name") else None
         b = env[b_node.name] if hasattr(b_node, "name") else None
-        alpha = _modp(float(node.kwargs.get("alpha", 1)))
+        kwargs: Any = node.kwargs
+        alpha = _modp(float(kwargs.get("alpha", 1)))
         if name in ("add", "sub", "rsub"):
             # add: a + alpha·b; sub: a − alpha·b; rsub: b − alpha·a
             first, second = (b, a) if name == "rsub" else (a, b)
@@ -237,11 +239,11 @@ class _Witness:
              for v, s in zip(flats, sizes, strict=True)] + [torch.zeros(batch, 1,
              dtype=torch.float64)], dim=1,
         )  # fmt: skip
-        overrides = {}
+        overrides: dict[str, Any] = {}
         name = op_name(node.target)
         if name == "constant_pad_nd":
             overrides["a2"] = -1.0
-        elif name == "pad" and (len(node.args) < 3 or node.args[2] == "constant"):
+        elif name == "pad" and (len(args_of(node)) < 3 or args_of(node)[2] == "constant"):
             overrides["a2"], overrides["a3"] = "constant", -1.0
         out = self.graph.call(node, replace, **overrides)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812
+from torch.nn import functional as F
 
 
 def jacobian_support(

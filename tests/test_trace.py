@@ -16,15 +16,20 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from _torch_nets import UNet, downsampling, jacobian_support, paper_stack  # noqa: E402
 from torch import nn  # noqa: E402
-from torch.nn import functional as F  # noqa: E402, N812
+from torch.nn import functional as F  # noqa: E402
 
-from symconv import conv_stack, downsampling_net, factored_pattern, min_full_depth  # noqa: E402
-from symconv import _trace  # noqa: E402
+from symconv import (  # noqa: E402
+    _trace,
+    conv_stack,
+    downsampling_net,
+    factored_pattern,
+    min_full_depth,
+)
 from symconv._trace import UnsupportedOpError, from_torch  # noqa: E402
 from symconv._trace_report import model_mask_report  # noqa: E402
 from symconv._trace_witness import certify_graph  # noqa: E402
-from _torch_nets import UNet, downsampling, jacobian_support, paper_stack  # noqa: E402
 
 
 class Residual(nn.Module):
@@ -210,7 +215,7 @@ def test_saved_program_report_is_json(tmp_path: pytest.TempPathFactory) -> None:
     assert rep["reach"][8] == rep["pixels"][0]["reach"]
     bad = tmp_path / "bad.pt2"  # type: ignore[operator]
     bad.write_bytes(b"not a program")
-    with pytest.raises(ValueError, match="not a program saved with torch.export.save"):
+    with pytest.raises(ValueError, match=r"not a program saved with torch\.export\.save"):
         model_mask_report(bad)
     with pytest.raises(ValueError, match="no such file"):
         model_mask_report(tmp_path / "missing.pt2")  # type: ignore[operator]
