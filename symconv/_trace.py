@@ -281,7 +281,7 @@ def from_torch(
     *,
     certify: bool = True,
     seed: int = 0,
-    max_certify_work: int = 2**31,
+    max_certify_work: int = 2**30,
 ) -> TorchPattern:
     """The exact dependence pattern of ``model`` on inputs of ``input_shape = (C, H, W)``.
 
@@ -334,12 +334,20 @@ def from_torch(
     notes = (*(_NOTES[n] for n in sorted(info.notes)), NOTE_AFFINE)
     certified, certificate = None, "not a linear model: the pattern is structural"
     if info.linear and certify:
-        from ._trace_witness import certify_graph
+        from ._trace_witness import CannotWitness, certify_graph, kron_certify
 
-        mask = np.kron(*factors).astype(bool) if factors is not None else None
-        if mask is None and packed is not None:
-            mask = np.unpackbits(packed, count=ho * wo * n_in).reshape(ho * wo, n_in) > 0
-        certified, certificate = certify_graph(graph, in_shape, mask, seed, max_certify_work)
+        done = False
+        if factors is not None:
+            try:  # a chain of separable layers: the Kronecker witness of symconv._certify
+                certified, certificate = kron_certify(graph, in_shape, factors, seed)
+                done = True
+            except CannotWitness:
+                pass
+        if not done:
+            mask = np.kron(*factors).astype(bool) if factors is not None else None
+            if mask is None and packed is not None:
+                mask = np.unpackbits(packed, count=ho * wo * n_in).reshape(ho * wo, n_in) > 0
+            certified, certificate = certify_graph(graph, in_shape, mask, seed, max_certify_work)
     elif info.linear:
         certificate = "not certified (certify=False)"
     forced = int(ho * wo * n_in - int(reach.sum()))

@@ -206,6 +206,7 @@ class Graph:
                 self.parameters.add(node.name)
         self.output: Node = next(n for n in self.nodes if n.op == "output")
         self._axes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._taps: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
 
     def refuse(self, node: Node, reason: str = "") -> OpRefused:
         return OpRefused(op_name(node.target), node.name, where(node), reason)
@@ -233,13 +234,46 @@ class Graph:
         target: Any = node.target
         return target(*args, **kwargs)
 
+    def signature(self, node: Node) -> tuple[Any, ...]:
+        """What the 1D patterns of a ``conv`` / ``sep`` node depend on: the op, the input's
+        spatial size, the kernel's and every non-tensor argument (identical layers share)."""
+        from torch.fx import Node as FxNode
+
+        name = op_name(node.target)
+        extra: tuple[int, ...] = ()
+        if name in CONV:
+            extra = meta_shape(conv_info(node).weight)[2:]
+        rest = [a if not isinstance(a, FxNode) else None for a in args_of(node)[1:]]
+        return (name, meta_shape(args_of(node)[0])[2:], extra, repr(rest), repr(node.kwargs))
+
     def axes(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """The 1D boolean patterns ``(T_r, T_c)`` of a ``conv`` or ``sep`` node."""
-        if node.name not in self._axes:
-            self._axes[node.name] = (self._axis(node, 0), self._axis(node, 1))
-        return self._axes[node.name]
+        key = repr(self.signature(node))
+        if key not in self._axes:
+            self._axes[key] = (self._axis(node, 0), self._axis(node, 1))
+        return self._axes[key]
 
-    def _axis(self, node: Node, axis: int) -> np.ndarray:
+    def taps(self, node: Node) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """A conv node's 1D pattern of each kernel row and each kernel column (disjoint):
+        with a separable kernel ``u ⊗ v`` it acts as ``Σ_p u_p B_p`` ⊗ ``Σ_q v_q C_q``."""
+        import torch
+
+        key = "taps" + repr(self.signature(node))
+        if key not in self._taps:
+            kh, kw = meta_shape(conv_info(node).weight)[2:]
+            rows, cols = [], []
+            for p in range(kh):
+                kernel = torch.zeros((1, 1, kh, kw), dtype=torch.float64)
+                kernel[0, 0, p, :] = 1.0
+                rows.append(self._axis(node, 0, kernel))
+            for q in range(kw):
+                kernel = torch.zeros((1, 1, kh, kw), dtype=torch.float64)
+                kernel[0, 0, :, q] = 1.0
+                cols.append(self._axis(node, 1, kernel))
+            self._taps[key] = (rows, cols)
+        return self._taps[key]
+
+    def _axis(self, node: Node, axis: int, kernel: Any = None) -> np.ndarray:
         import torch
 
         inp = args_of(node)[0]
@@ -256,10 +290,11 @@ class Graph:
             else:
                 x[idx, 0, :, start + idx] = 1.0
             if name in CONV:
-                wshape = meta_shape(conv_info(node).weight)
-                ones = torch.ones((1, 1, *wshape[2:]), dtype=torch.float64)
+                if kernel is None:
+                    wshape = meta_shape(conv_info(node).weight)
+                    kernel = torch.ones((1, 1, *wshape[2:]), dtype=torch.float64)
                 gi = _GROUPS_ARG[name]
-                out = self.call(node, {inp.name: x}, a1=ones, a2=None, **{f"a{gi}": 1})
+                out = self.call(node, {inp.name: x}, a1=kernel, a2=None, **{f"a{gi}": 1})
             else:
                 out = self.call(node, {inp.name: x})
             if isinstance(out, (tuple, list)):

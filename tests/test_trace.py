@@ -29,7 +29,7 @@ from symconv import (  # noqa: E402
 )
 from symconv._trace import UnsupportedOpError, from_torch  # noqa: E402
 from symconv._trace_report import model_mask_report  # noqa: E402
-from symconv._trace_witness import certify_graph  # noqa: E402
+from symconv._trace_witness import certify_graph, kron_certify  # noqa: E402
 
 
 class Residual(nn.Module):
@@ -164,6 +164,11 @@ def test_wrong_mask_is_not_certified() -> None:
     added[0, -1] = True  # a forced zero called nonzero: never witnessed
     ok, text = certify_graph(graph, (1, 4, 4), added, 0, 2**31)
     assert ok is False and "NOT certified" in text
+    assert pat._factors is not None  # the separable (Kronecker) witness, too
+    rows, cols = pat._factors
+    assert kron_certify(graph, (1, 4, 4), (rows, cols), 0)[0] is True
+    for wrong in ((rows, ~cols), (rows | True, cols)):
+        assert kron_certify(graph, (1, 4, 4), wrong, 0)[0] is False
 
 
 def test_unsupported_op_is_refused_in_one_line() -> None:
