@@ -50,7 +50,7 @@ _RESHAPES = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "squeeze
              "clone", "contiguous", "view_as", "alias"}  # fmt: skip
 
 
-class CannotWitness(Exception):  # noqa: N818
+class CannotWitness(Exception):
     """The witness cannot evaluate this graph exactly (the reason is the message)."""
 
 
@@ -88,9 +88,7 @@ def _axis_values(
     return line.numpy().T.copy()  # (n_out, n_in)
 
 
-def separable_values(
-    graph: Graph, node: Node, **overrides: Any
-) -> tuple[np.ndarray, np.ndarray]:
+def separable_values(graph: Graph, node: Node, **overrides: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(T_r, T_c)`` mod p of a linear per-channel op, exactly: ``op = T_r ⊗ T_c`` (for a
     convolution, ``overrides`` give it one channel and a separable kernel ``u ⊗ v``)."""
     tr, tc = graph.axes(node)
@@ -174,7 +172,6 @@ class _Witness:
         raise AssertionError("graph without output")
 
     def _step(self, node: Node, env: dict[str, Any]) -> Any:
-        import torch
 
         g, p = self.graph, self.p
         name = op_name(node.target)
@@ -231,7 +228,6 @@ class _Witness:
         return self._ints(key, tuple(shape))
 
     def _binary(self, node: Node, env: dict[str, Any]) -> Any:
-        import torch
 
         p = self.p
         name = op_name(node.target)
@@ -303,12 +299,9 @@ class _Witness:
         return gather(out)
 
 
-def _kron_step(
-    graph: Graph, node: Node, env: dict[str, Any], rng: np.random.Generator
-) -> Any:
+def _kron_step(graph: Graph, node: Node, env: dict[str, Any], rng: np.random.Generator) -> Any:
     """One node of the separable witness: a value is ``(A, R, K)`` mod p, the matrix
     ``A ⊗ R ⊗ K`` (channels, rows, columns), as ``symconv._certify`` evaluates its stacks."""
-    import torch
 
     from ._certify import _matmul_mod
 
@@ -341,8 +334,8 @@ def _kron_step(
     row_taps, col_taps = graph.taps(node)
     u = rng.integers(1, p, wshape[2], dtype=np.int64)
     v = rng.integers(1, p, wshape[3], dtype=np.int64)
-    tr = sum(int(ui) * b.astype(np.int64) for ui, b in zip(u, row_taps, strict=True)) % p
-    tc = sum(int(vi) * b.astype(np.int64) for vi, b in zip(v, col_taps, strict=True)) % p
+    tr = np.einsum("p,pij->ij", u, np.stack(row_taps).astype(np.int64)) % p  # disjoint taps
+    tc = np.einsum("q,qij->ij", v, np.stack(col_taps).astype(np.int64)) % p
     return _matmul_mod(mix, a, p), _matmul_mod(tr, r, p), _matmul_mod(tc, k, p)
 
 
