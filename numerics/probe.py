@@ -111,8 +111,18 @@ def _maps(model: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         mod = copy.deepcopy(mod).eval()  # the caller's module keeps its mode
     m64 = copy.deepcopy(mod).double()
 
+    one_by_one = False
+
     def batch(z: torch.Tensor) -> torch.Tensor:
+        """``f`` on a batch; an exported program has batch size 1 built in: ``vmap`` over
+        single images (one at a time if an op has no batching rule)."""
+        nonlocal one_by_one
         with torch.no_grad():
+            if not one_by_one:
+                try:
+                    return torch.func.vmap(mod)(z[:, None])[:, 0]
+                except Exception:
+                    one_by_one = True
             return torch.cat([mod(z[i : i + 1]) for i in range(len(z))], dim=0)
 
     return batch, m64
@@ -174,7 +184,7 @@ def probe(
     squares: int = 32,
     held_out: torch.Tensor | None = None,
     steps: int = ITERATE,
-    attractors: int = 8,
+    attractors: int = 4,
     seed: int = 0,
     linear: bool | None = None,
 ) -> dict[str, Any]:

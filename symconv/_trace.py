@@ -234,7 +234,7 @@ def _passes(graph: Graph, input_shape: tuple[int, int, int]) -> Any:
     c0, h0, w0 = input_shape
     biggest = max(
         (int(np.prod(n.meta["val"].shape[-2:])) for n in graph.nodes
-         if hasattr(n.meta.get("val"), "shape") and len(n.meta["val"].shape) >= 2),
+         if hasattr(n.meta.get("val"), "shape") and len(n.meta["val"].shape) == 4),
         default=h0 * w0,
     )  # fmt: skip
     step = max(1, _CHUNK_ENTRIES // (max(biggest, h0 * w0) * c0))
@@ -281,7 +281,7 @@ def from_torch(
     *,
     certify: bool = True,
     seed: int = 0,
-    max_certify_work: int = 2**30,
+    max_certify_work: int = 2**26,
 ) -> TorchPattern:
     """The exact dependence pattern of ``model`` on inputs of ``input_shape = (C, H, W)``.
 

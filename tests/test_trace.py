@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 from _torch_nets import UNet, downsampling, jacobian_support, paper_stack  # noqa: E402
@@ -229,3 +231,63 @@ def test_saved_program_report_is_json(tmp_path: pytest.TempPathFactory) -> None:
 def test_import_symconv_trace_does_not_import_torch() -> None:
     code = "import sys, symconv._trace, symconv; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=".")
+
+
+@st.composite
+def _chains(draw: st.DrawFn) -> tuple[nn.Module, tuple[int, int, int]]:
+    """1-3 random layers: convolutions (kernel, stride, padding, dilation, groups),
+    transposed convolutions, average pooling, nearest / bilinear upsampling, a tanh."""
+    c = draw(st.sampled_from([1, 2, 4]))
+    shape = (c, draw(st.integers(5, 9)), draw(st.integers(5, 9)))
+    layers: list[nn.Module] = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["conv", "conv", "transposed", "pool", "up", "tanh"]))
+        out = draw(st.sampled_from([1, 2, 4]))
+        groups = draw(st.sampled_from([g for g in (1, 2, 4) if c % g == 0 and out % g == 0]))
+        k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+        stride = draw(st.integers(1, 3))
+        if kind == "conv":
+            layers.append(
+                nn.Conv2d(
+                    c,
+                    out,
+                    k,
+                    stride=stride,
+                    padding=draw(st.integers(0, 2)),
+                    dilation=draw(st.integers(1, 2)),
+                    groups=groups,
+                )
+            )
+        elif kind == "transposed":
+            layers.append(
+                nn.ConvTranspose2d(
+                    c, out, k, stride=stride, groups=groups, padding=draw(st.integers(0, 1))
+                )
+            )
+        elif kind == "pool":
+            layers.append(nn.AvgPool2d(draw(st.integers(1, 3)), stride=stride))
+            out = c
+        elif kind == "up":
+            mode = draw(st.sampled_from(["nearest", "bilinear"]))
+            layers.append(nn.Upsample(scale_factor=draw(st.integers(2, 3)), mode=mode))
+            out = c
+        else:
+            layers.append(nn.Tanh())
+            out = c
+        c = out
+    return nn.Sequential(*layers), shape
+
+
+@settings(max_examples=6, deadline=None)
+@given(_chains())
+def test_random_chains_match_the_jacobian_support(chain: tuple[nn.Module, tuple[int, ...]]) -> None:
+    model, shape = chain
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(1, *shape))
+    except RuntimeError:
+        assume(False)  # the layers do not fit the image
+    assume(out.numel() > 0)
+    pat = from_torch(model, shape)
+    np.testing.assert_array_equal(pat.dense_mask(), jacobian_support(model, shape, draws=2))
+    assert pat.certified is (True if pat.linear else None)
