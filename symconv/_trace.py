@@ -21,6 +21,8 @@ for every channel pair, every weight and every input.
   switch the path off for particular inputs. Max-pooling keeps the union of its window (one
   input's Jacobian selects one pixel per window; the union over inputs is the window).
   Group / layer / instance norm make each entry of a group depend on the whole group.
+* Either way, a product with a constant tensor (a learned scale, a buffer) is read as a
+  generic nonzero weight, a product with the number 0 as no dependence.
 
 The pattern is computed with the structure of ``symconv._patterns``: each channel's pattern
 is a Kronecker product ``input channels ⊗ rows ⊗ columns`` while the ops act separately on
