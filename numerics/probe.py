@@ -128,22 +128,25 @@ def _maps(model: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     return batch, m64
 
 
-def _is_linear(model: Any, shape: tuple[int, int, int], f64: Callable[[Any], Any]) -> bool:
-    """From the traced graph; by superposition at random points when it cannot be traced."""
+def _is_linear(shape: tuple[int, int, int], f64: Callable[[Any], Any]) -> bool:
+    """Superposition at random points, in float64: ``f(a + 2b) − f(0) = (f(a) − f(0)) +
+    2 (f(b) − f(0))`` (an affine map passes; a ReLU net at random inputs does not). The
+    exact answer for a traced program is ``symconv.from_torch(program).linear``: pass it as
+    ``linear``."""
     import torch
 
-    try:
-        from symconv._trace import from_torch
-
-        return from_torch(model, shape, certify=False).linear
-    except ValueError:
-        gen = torch.Generator().manual_seed(0)
-        a, b = (torch.randn((1, *shape), generator=gen, dtype=torch.float64) for _ in range(2))
-        zero = torch.zeros_like(a)
-        with torch.no_grad():
-            lhs = f64(a + 2 * b) - f64(zero)
-            rhs = (f64(a) - f64(zero)) + 2 * (f64(b) - f64(zero))
-        return bool(torch.allclose(lhs, rhs, rtol=1e-9, atol=1e-9))
+    gen = torch.Generator().manual_seed(0)
+    zero = torch.zeros((1, *shape), dtype=torch.float64)
+    with torch.no_grad():
+        f0 = f64(zero)
+        for _ in range(2):
+            a, b = (torch.randn((1, *shape), generator=gen, dtype=torch.float64) for _ in "ab")
+            lhs = f64(a + 2 * b) - f0
+            rhs = (f64(a) - f0) + 2 * (f64(b) - f0)
+            scale = float(lhs.abs().max()) + float(rhs.abs().max()) + 1e-300
+            if float((lhs - rhs).abs().max()) > 1e-9 * scale:
+                return False
+    return True
 
 
 def _jacobian(f64: Callable[[Any], Any], x: torch.Tensor) -> np.ndarray:
@@ -194,7 +197,8 @@ def probe(
     the same shape; ``train_images``: ``(n, C, H, W)``. ``gaussian`` / ``squares``: how many
     such inputs (squares need ``H = W``); ``held_out``: other images, or ``None``.
     ``attractors``: the first that many training images get the Jacobian test.
-    ``linear``: ``None`` reads it off the traced graph.
+    ``linear``: ``None`` tests superposition at random points (pass
+    ``symconv.from_torch(model, shape).linear`` for the exact answer).
     """
     import torch
 
@@ -203,7 +207,7 @@ def probe(
     train = train_images.detach().to(torch.float32)
     n, c, h, w = train.shape
     batch, f64 = _maps(model)
-    lin = _is_linear(model, (c, h, w), f64) if linear is None else linear
+    lin = _is_linear((c, h, w), f64) if linear is None else linear
     res: dict[str, Any] = {"input_shape": [c, h, w], "train_images": n, "linear": lin}
     res.update(spectrum=None, rank=None, span_angle=None)
     if lin:
@@ -260,6 +264,7 @@ def probe_report(
     path: str | os.PathLike[str],
     train_folder: str | os.PathLike[str],
     *,
+    linear: bool | None = None,
     held_out: int = 8,
     gaussian: int = 32,
     squares: int = 32,
@@ -268,13 +273,20 @@ def probe_report(
     """Everything ``verify probe --model FILE.pt2 --train FOLDER`` prints, as one dict:
     :func:`probe`'s fields plus ``model`` and ``train``. The folder's images are read with
     ``numerics._data`` at the program's input size (grey when it takes one channel); the
-    held-out inputs are the toolkit's bundled photographs."""
-
-    from symconv._trace import load_program
+    held-out inputs are the toolkit's bundled photographs. ``linear``: as for :func:`probe`
+    (the command line passes ``symconv.from_torch(path).linear``)."""
+    import torch
 
     from ._data import check_images, load_images
 
-    program = load_program(path)
+    text = os.fspath(path)
+    if not os.path.isfile(text):
+        raise ValueError(f"{text}: no such file")
+    try:
+        program = torch.export.load(text)
+    except Exception as exc:  # any failure of the loader is one line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"{text}: not a program saved with torch.export.save ({first})") from None
     inputs = [s for s in program.graph_signature.input_specs if s.kind.name == "USER_INPUT"]
     node = next(n for n in program.graph.nodes if n.name == inputs[0].arg.name)
     _, c, h, w = (int(d) for d in node.meta["val"].shape)
@@ -291,5 +303,5 @@ def probe_report(
         return grey if c == 1 else grey.repeat(1, c, 1, 1)
 
     res = probe(program, channels(train), held_out=None if extra is None else channels(extra),
-                gaussian=gaussian, squares=squares, seed=seed)  # fmt: skip
+                gaussian=gaussian, squares=squares, seed=seed, linear=linear)  # fmt: skip
     return {"model": os.fspath(path), "train": os.fspath(train_folder), **res}

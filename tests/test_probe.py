@@ -95,3 +95,11 @@ def test_probe_report_on_a_saved_program(tmp_path: pytest.TempPathFactory) -> No
     assert rep["input_shape"] == [1, 6, 6] and rep["linear"] is True
     assert len(rep["spectrum"]) == 36 and 0 <= rep["span_angle"] <= np.pi / 2 + 1e-9
     assert set(rep["landed"]) == {"gaussian", "squares"} and len(rep["attractors"]) == 2
+
+
+def test_a_relu_net_is_not_read_as_linear() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 1, 1))
+    res = probe(model, _train(), gaussian=2, squares=0, attractors=1)
+    assert res["linear"] is False and res["spectrum"] is None and res["span_angle"] is None
+    assert set(res["landed"]) == {"gaussian"} and len(res["attractors"]) == 1
