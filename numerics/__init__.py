@@ -18,10 +18,13 @@ from ._experiment import (
     readings_of,
 )
 from ._linalg import end_to_end_matrix
+from ._metrics import LAND_NORM, landed_on
 from ._trainer import EnsembleResult, train_chain_ensemble, train_conv_ensemble
+from .probe import probe, probe_report, span_angle
 
 __all__ = [
     "EXPERIMENT_MODULES",
+    "LAND_NORM",
     "MAX_SEEDS",
     "EnsembleResult",
     "Experiment",
@@ -32,8 +35,12 @@ __all__ = [
     "check_images",
     "end_to_end_matrix",
     "get_experiment",
+    "landed_on",
     "list_experiments",
+    "probe",
+    "probe_report",
     "readings_of",
+    "span_angle",
     "train_chain_ensemble",
     "train_conv_ensemble",
 ]

@@ -12,9 +12,11 @@ this over many inputs ``y = f(z)``:
   homogeneous (``f(a z) = a f(z)``), so an output can only match a training image up to
   scale, and the paper's displays rescale images anyway; ``ray ≈ span`` means "one training
   image", ``ray ≫ span`` "a combination of training images";
-* ``landed`` — the fraction of outputs with ``ray ≤ LAND_TOL`` (an output "lands on an
-  individual training image", up to a positive scale); ``LAND_TOL = 0.1`` means within 10 %
-  of the output's norm, an angle under 6°, far below the distance between two different
+* ``landed`` — the fraction of outputs that land on an individual training image
+  (:func:`landed_on`): ``ray ≤ LAND_TOL`` up to a positive scale, **and** a norm at least
+  ``LAND_NORM`` (10 %) of that image's norm, so a vanishing output (a net that did not
+  train, an iterate decaying to 0) never counts as landed. ``LAND_TOL = 0.1`` means within
+  10 % of the output's norm, an angle under 6°, far below the distance between two different
   photographs (typically 40-100 %). ``landed_exact`` asks ``nearest ≤ LAND_TOL`` (no
   rescaling);
 * iterating ``z, f(z), f(f(z)), …`` ``ITERATE`` times: the fraction whose last iterate lands
@@ -41,15 +43,19 @@ Map = Callable[["torch.Tensor"], "torch.Tensor"]
 
 __all__ = [
     "ITERATE",
+    "LAND_NORM",
     "LAND_TOL",
     "iterate_map",
     "jacobian_spectrum",
+    "landed_on",
     "memorization_metrics",
     "output_metrics",
 ]
 
 #: An output within this relative distance of a training image "lands" on it.
 LAND_TOL = 0.1
+#: ...and only when its norm is at least this fraction of that training image's norm.
+LAND_NORM = 0.1
 #: Number of applications of the map when testing for attracting fixed points.
 ITERATE = 20
 _STILL = 1e-3
@@ -62,13 +68,31 @@ def _flat(a: Any) -> np.ndarray:
     return a.reshape(a.shape[0], -1)
 
 
+def landed_on(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> np.ndarray:
+    """For each output ``y``: the index of the training image it lands on, or ``-1``.
+
+    ``y`` lands on ``x_i`` (the nearest by ``ray``) when ``min_{a ≥ 0} ‖y − a x_i‖ ≤ tol ‖y‖``
+    and ``‖y‖ ≥ LAND_NORM ‖x_i‖``: the right direction, and not vanishing.
+    """
+    y, x = _flat(outputs), _flat(train)
+    xn = np.linalg.norm(x, axis=1)
+    yn = np.linalg.norm(y, axis=1)
+    safe_yn = np.where(yn > 0, yn, 1.0)
+    coef = np.maximum(y @ x.T, 0.0) / np.where(xn > 0, xn**2, 1.0)
+    ray_d = np.linalg.norm(y[:, None, :] - coef[:, :, None] * x[None], axis=2) / safe_yn[:, None]
+    arg = ray_d.argmin(axis=1)
+    ray = ray_d[np.arange(len(y)), arg]
+    ok = (ray <= tol) & (yn > 0) & (yn >= LAND_NORM * xn[arg])
+    return np.where(ok, arg, -1)
+
+
 def output_metrics(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> dict[str, Any]:
     """Per-output distances to the nearest training image and to the span, summarized.
 
     ``outputs`` (m, ...) and ``train`` (n, ...): arrays or tensors, flattened per image.
     Returns medians of ``nearest``, ``ray`` and ``span``, the fractions ``landed``
-    (ray ≤ tol) and ``landed_exact`` (nearest ≤ tol), and ``which``: how many outputs are
-    closest (by ``ray``) to each training image.
+    (:func:`landed_on`: ray ≤ tol and not vanishing) and ``landed_exact`` (nearest ≤ tol),
+    and ``which``: how many outputs are closest (by ``ray``) to each training image.
     """
     y, x = _flat(outputs), _flat(train)
     xn = np.linalg.norm(x, axis=1)
@@ -88,7 +112,7 @@ def output_metrics(outputs: Any, train: Any, *, tol: float = LAND_TOL) -> dict[s
         "nearest_median": float(np.median(nearest)),
         "ray_median": float(np.median(ray)),
         "span_median": float(np.median(span)),
-        "landed": float(np.mean(ray <= tol)),
+        "landed": float(np.mean(landed_on(y, x, tol=tol) >= 0)),
         "landed_exact": float(np.mean(nearest <= tol)),
         "which": [int((arg == i).sum()) for i in range(len(x))],
         "output_norm_median": float(np.median(yn)),

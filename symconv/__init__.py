@@ -28,9 +28,13 @@ from ._patterns import (
     network_pattern,
     pattern_is_full,
 )
+from ._trace import TorchPattern, UnsupportedOpError, export_model, from_torch, load_program
+from ._trace_report import model_mask_report
+from ._trace_witness import TRACE_PRIME
 
 __all__ = [
     "PRIME",
+    "TRACE_PRIME",
     "Certificate",
     "Conv2d",
     "FactoredPattern",
@@ -38,6 +42,8 @@ __all__ = [
     "Network",
     "Residual",
     "SymconvError",
+    "TorchPattern",
+    "UnsupportedOpError",
     "Upsample",
     "axis_pattern",
     "certify",
@@ -45,11 +51,15 @@ __all__ = [
     "conv_matrix",
     "conv_stack",
     "depth_bound",
+    "export_model",
     "factored_pattern",
+    "from_torch",
     "heuristic_depth",
     "layer_symbols",
+    "load_program",
     "min_full_depth",
     "min_full_depth_of",
+    "model_mask_report",
     "network_matrix",
     "network_matrix_mod",
     "network_matrix_symbolic",
