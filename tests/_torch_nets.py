@@ -88,7 +88,7 @@ def paper_stack(depth: int, filters: int = 1, kernel: int = 3) -> nn.Module:
 
 
 def downsampling(depth: int, kernel: int = 3, stride: int = 2) -> nn.Module:
-    """``symconv.downsampling_net`` in torch: stride-T conv, ``depth`` convs, ×T nearest."""
+    """``paperdata.downsampling_net`` in torch: stride-T conv, ``depth`` convs, ×T nearest."""
     pad = kernel // 2
     layers: list[nn.Module] = [nn.Conv2d(1, 1, kernel, stride=stride, padding=pad, bias=False)]
     layers += [nn.Conv2d(1, 1, kernel, padding=pad, bias=False) for _ in range(depth)]

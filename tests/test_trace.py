@@ -22,15 +22,16 @@ from _torch_nets import UNet, downsampling, jacobian_support, paper_stack  # noq
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
+from paperdata import downsampling_net  # noqa: E402
 from symconv import (  # noqa: E402
+    UnsupportedOpError,
     _trace,
     conv_stack,
-    downsampling_net,
     factored_pattern,
+    from_torch,
     min_full_depth,
+    model_mask_report,
 )
-from symconv._trace import UnsupportedOpError, from_torch  # noqa: E402
-from symconv._trace_report import model_mask_report  # noqa: E402
 from symconv._trace_witness import certify_graph, kron_certify  # noqa: E402
 
 
