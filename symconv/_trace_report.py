@@ -128,7 +128,7 @@ def summary(
 
 
 def model_mask_report(
-    path: str | os.PathLike[str],
+    path: Any,
     input_shape: tuple[int, ...] | None = None,
     pixels: list[tuple[int, int]] | None = None,
     *,
@@ -136,10 +136,12 @@ def model_mask_report(
     certify: bool = True,
 ) -> dict[str, Any]:
     """Everything ``verify masks --model FILE.pt2`` prints, as one JSON-able dict: the
-    :meth:`TorchPattern.summary` fields plus ``model`` (the path)."""
+    :meth:`TorchPattern.summary` fields plus ``model`` (the path). ``path`` may also be
+    the program itself (loaded with :func:`load_program`), or a module."""
     from ._trace import from_torch
 
     pat = from_torch(path, input_shape, certify=certify)
-    out = {"model": os.fspath(path)}
+    named = isinstance(path, (str, os.PathLike))
+    out = {"model": os.fspath(path) if named else type(path).__name__}
     out.update(pat.summary(pixels, max_mask_entries=max_mask_entries))
     return out

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import args as A
+from .cli_model import add_probe_parser, model_masks
 from .errors import UsageError
 from .mask_nets import inner_bound, masks_family, net_words
 from .store import check_new_file
@@ -55,12 +56,19 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "zero whatever the weights (Theorem 4: fewer than s−1 layers of 3×3 filters leave "
         "some, whatever the number of filters).",
     )
-    p.add_argument("--size", required=True, type=A.integer(1), help="image size s (s×s images)")
+    p.add_argument("--size", default=None, type=A.integer(1), help="image size s (s×s images)")
     p.add_argument(
         "--depth",
-        required=True,
+        default=None,
         type=A.depths(),
         help="number of conv layers L (with --gif also a range A..B)",
+    )
+    p.add_argument(
+        "--model",
+        default=None,
+        type=A.path_text(".pt2"),
+        help="FILE.pt2: the pattern of your own model, saved with torch.export.save "
+        "(instead of --size/--depth)",
     )
     p.add_argument("--kernel", default=3, type=A.odd_kernel(), help="odd kernel size k (default 3)")
     p.add_argument(
@@ -102,6 +110,7 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     )
     p.set_defaults(handler=_masks)
     _add_depth(sub)
+    add_probe_parser(sub)
 
 
 def _add_depth(sub: _SubParsersAction[Any]) -> None:
@@ -194,6 +203,11 @@ def _masks(args: Namespace, out: TextIO, err: TextIO) -> int:
 
     from .pictures import MAX_PICTURE_PIXELS
 
+    if args.model is not None:
+        return model_masks(args, out, err)
+    for option in ("--size", "--depth"):
+        if getattr(args, option[2:]) is None:
+            raise UsageError.missing(option, "required (or --model FILE.pt2 for your own model)")
     size, depth, kernel, filters = args.size, args.depth.last, args.kernel, args.filters
     if args.json:
         A.refuse_unused(args, _MASKS_JSON, "--json (it prints the whole mask as JSON)")

@@ -45,3 +45,10 @@ class UsageError(ValueError):
         self.value = value
         self.why = why
         super().__init__(f"{argument}: {why} (got {shown(value)})")
+
+    @classmethod
+    def missing(cls, argument: str, why: str) -> UsageError:
+        """A required option not given: ``"{argument}: {why}"`` (there is no value to quote)."""
+        exc = cls(argument, None, why)
+        exc.args = (f"{argument}: {why}",)
+        return exc
