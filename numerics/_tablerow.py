@@ -41,6 +41,19 @@ class SeedRun:
     matrix_check: float | None
     iterations: int
     train_seconds: float
+    # where the run started and the operator criterion (rows made before these were
+    # measured lack them: None; their `memorized` is the spectral criterion alone)
+    span_angle: float | None = None  # largest principal angle (rad), top-n eigvecs vs span(X)
+    init_spectrum: list[float] | None = None  # the n + 2 largest |eigenvalues| at step 0
+    init_span_angle: float | None = None
+    starts_memorized: bool | None = None  # the step-0 map met the spectral criterion
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None or k in _KEEP}
+
+
+#: SeedRun fields written even when None (the older ones: None means not finite there)
+_KEEP = {"loss", "rest_max", "range_off_span", "matrix_check"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +127,7 @@ class TableRow:
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
+        out["per_seed"] = [r.to_json() for r in self.per_seed]
         if self.heuristic_bound_printed is None:
             del out["heuristic_bound_printed"]
         return out

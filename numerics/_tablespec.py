@@ -22,9 +22,11 @@ from symconv import Conv2d, Network, Residual, conv_matrix, conv_stack
 from ._fastlinear import fast_supported
 from ._nets import Init
 from ._readings import (
+    FIG4_WEIGHT,
     READING,
     SKIP_INIT,
     TABLE1_INIT_SCALES,
+    TABLE2_INIT_RADIUS,
     TABLE2_INIT_SCALES,
     axes_to_run,
 )
@@ -84,7 +86,7 @@ class RowSpec:
     skip: bool = False
     cap: int = 100_000
     depth_reading: str = ""  # Table 1 "2 layers": "depth2" | "depth3" ("" = printed params)
-    init_reading: str = ""  # "" = gain1 (Table 1) / cstar (Table 2)
+    init_reading: str = ""  # "" = gain1 (Table 1) / radius1e-2 (Table 2)
     skip_design: str = ""  # starred rows: "" = identity-blocks
 
     @property
@@ -98,7 +100,7 @@ class RowSpec:
         elif self.skip:
             out["skip"] = self.skip_design or "identity-blocks"
         else:
-            out["init"] = self.init_reading or "cstar"
+            out["init"] = self.init_reading or "radius1e-2"
         return out
 
     @property
@@ -251,7 +253,13 @@ def _init(spec: RowSpec) -> tuple[Init, str]:
     if spec.skip:
         rule = f"constant {SKIP_INIT:g} c* (skip connections)"
         return Init("constant", _rounded(SKIP_INIT * c)), rule
-    reading = spec.init_reading or "cstar"
+    reading = spec.init_reading or "radius1e-2"
+    if reading == "radius1e-2":
+        f = TABLE2_INIT_RADIUS ** (1 / _conv_layers(spec))
+        rule = f"constant {f:.4g} c* = 10^(-2/L) c*: the initial map has spectral radius 1e-2"
+        return Init("constant", _rounded(f * c)), rule
+    if reading == "fig4":
+        return Init("constant", FIG4_WEIGHT), f"constant {FIG4_WEIGHT:g} (Figure 4)"
     if reading == "random":
         return Init("normal", _rounded(c)), "normal(0, c*): random signs, weight size c*"
     f = TABLE2_INIT_SCALES[reading]
@@ -260,14 +268,25 @@ def _init(spec: RowSpec) -> tuple[Init, str]:
     return Init("constant", _rounded(f * c)), f"constant {f:g} c*"
 
 
+def _conv_layers(spec: RowSpec) -> int:
+    """The conv layers the row runs: from the printed parameters where they determine them,
+    2 for the ``depth2`` reading, else the printed layer count."""
+    if spec.depth_reading == "depth2":
+        return 2
+    derived = depth_for_params(spec.params_printed, spec.filters_printed)
+    return derived if derived is not None else spec.layers
+
+
 def plan(spec: RowSpec) -> Plan:
     """The row's network (conv layers from the printed parameters where they determine
     them, 2 for the ``depth2`` reading; skip blocks for the starred rows), its initial
     weights and its optimizer (GD lr 0.1, Adam lr 1e-4 above 10 layers)."""
-    derived = depth_for_params(spec.params_printed, spec.filters_printed)
-    conv_layers = derived if derived is not None else spec.layers
-    if spec.depth_reading == "depth2":
-        conv_layers, derived = 2, None
+    conv_layers = _conv_layers(spec)
+    derived = (
+        None
+        if spec.depth_reading == "depth2"
+        else depth_for_params(spec.params_printed, spec.filters_printed)
+    )
     every = SKIP_EVERY if spec.skip else 0
     if spec.skip:
         net = skip_network(spec.size, conv_layers, spec.skip_design or "identity-blocks")

@@ -22,6 +22,7 @@ __all__ = [
     "NOT_MEMORIZED_AT",
     "ONE_TOL",
     "REACHED_AT",
+    "SPAN_TOL",
     "VERDICT_RULE",
     "ZERO_TOL",
     "combine",
@@ -30,19 +31,31 @@ __all__ = [
     "memorized",
     "row_verdict",
     "seed_summary",
+    "spectral_memorized",
 ]
 
-#: "Memorized": the top n eigenvalue magnitudes within ONE_TOL of 1, the rest below ZERO_TOL.
+#: "Memorized" (Theorem 1's limit X X⁺, on the operator): the top n eigenvalue magnitudes
+#: within ONE_TOL of 1, the rest below ZERO_TOL, and the top-n eigenspace within SPAN_TOL
+#: (the largest principal angle, radians) of span(X).
 ONE_TOL = 0.05
 ZERO_TOL = 0.05
+SPAN_TOL = 0.05
 
 
-def memorized(
+def spectral_memorized(
     spec: list[float], n: int, *, one_tol: float = ONE_TOL, zero_tol: float = ZERO_TOL
 ) -> bool:
-    """The spectrum is ``(1, …, 1, 0, …)`` with ``n`` ones, within the tolerances."""
+    """The spectrum is ``(1, …, 1, 0, …)`` with ``n`` ones, within the tolerances (the
+    spectral part of the criterion: a rank-n projection onto *some* n-space)."""
     top, rest = spec[:n], spec[n:]
     return all(abs(v - 1.0) <= one_tol for v in top) and all(v <= zero_tol for v in rest)
+
+
+def memorized(spec: list[float], n: int, span_angle: float | None) -> bool:
+    """The trained map is the projection onto span(X): :func:`spectral_memorized` and the
+    top-n eigenvectors span the training images (``span_angle`` ≤ :data:`SPAN_TOL`; a map
+    whose angle could not be measured does not memorize)."""
+    return spectral_memorized(spec, n) and span_angle is not None and span_angle <= SPAN_TOL
 
 
 #: A row "memorizes" when at least this fraction of its seeds that reached the target do,
@@ -64,9 +77,14 @@ VERDICT_RULE = (
     f"{REACHED_AT:.0%} of those run), and the run must be the full form; otherwise the "
     f"row is inconclusive. The row memorizes when >= {MEMORIZES_AT:.0%} of its seeds that "
     f"reached the target memorized (top n eigenvalues within {ONE_TOL} of 1, the rest "
-    f"below {ZERO_TOL}), does not when <= {NOT_MEMORIZED_AT:.0%} did, and is inconclusive "
-    "in between. The verdict is agrees when that matches the paper's claim for the row "
-    "(Table 1: no memorization; Table 2: memorization), differs when it is the opposite. "
+    f"below {ZERO_TOL}, and the top-n eigenvectors within {SPAN_TOL} rad of span(X)), "
+    "counting only seeds whose step-0 map did not already have that spectrum (a seed that "
+    "starts_memorized shows nothing learned; with fewer than "
+    f"{MIN_SEEDS} other seeds the row is inconclusive). It does not memorize when <= "
+    f"{NOT_MEMORIZED_AT:.0%} did, and is inconclusive in between. The verdict is agrees "
+    "when that matches the paper's claim "
+    "for the row (Table 1: no memorization; Table 2: memorization), differs when it is "
+    "the opposite. "
     "A claim over several rows agrees when every row agrees, differs when any row differs, "
     "inconclusive otherwise. Table 1 also claims the third eigenvalue falls with depth "
     "(medians over seeds, shallowest > 5 > 8 layers for every filter count: agrees; the "
@@ -96,7 +114,15 @@ def row_verdict(row: dict[str, Any], claim_memorizes: bool, quick: bool) -> tupl
             f"{len(reached)} of {len(per)} seeds reached the loss target "
             f"(needs >= {MIN_SEEDS} and >= {REACHED_AT:.0%})"
         )
-    frac = sum(1 for p in reached if p.get("memorized")) / len(reached)
+    fresh = [p for p in reached if not p.get("starts_memorized")]
+    if len(fresh) < MIN_SEEDS:
+        return "inconclusive", (
+            f"{len(reached) - len(fresh)} of {len(reached)} seeds that reached the target "
+            "started at the memorized spectrum (the step-0 map is already a rank-n "
+            f"projection): fewer than {MIN_SEEDS} seeds show what training does"
+        )
+    frac = sum(1 for p in fresh if p.get("memorized")) / len(fresh)
+    reached = fresh
     if frac >= MEMORIZES_AT:
         outcome = True
     elif frac <= NOT_MEMORIZED_AT:
@@ -245,10 +271,11 @@ def seed_summary(per: list[dict[str, Any]], n: int) -> dict[str, Any]:
         eig.append({"index": i + 1, "median": med, "q1": q1, "q3": q3,
                     "min": float(v.min()), "max": float(v.max())})  # fmt: skip
     reached = [p for p in per if p.get("reached")]
+    fresh = [p for p in reached if not p.get("starts_memorized")]  # see row_verdict
     return {
         "eigenvalues": eig,
         "memorized_fraction": (
-            sum(1 for p in reached if p.get("memorized")) / len(reached) if reached else None
+            sum(1 for p in fresh if p.get("memorized")) / len(fresh) if fresh else None
         ),
         "reached_fraction": len(reached) / len(per) if per else 0.0,
         "seeds": len(per),

@@ -89,7 +89,7 @@ def test_identity_keeps_the_reading_of_one_seed_experiments():
 
 def test_default_seeds_per_form():
     exp1, exp2 = tables.table1_experiment(), tables.table2_experiment()
-    assert (exp1.default_seeds, exp2.default_seeds) == (5, 3)
+    assert (exp1.default_seeds, exp2.default_seeds) == (5, 5)  # Table 2: at least 5 seeds
     assert tables.table1_init_experiment().default_seeds == 5
 
 
@@ -125,7 +125,7 @@ def test_readings_select_rows():
     assert plain and all(s.skip and s.skip_design == "plain-ends" for s in plain)
     rand = tables.table2_specs(False, ("random",))
     assert rand and all(not s.skip and s.init_reading == "random" for s in rand)
-    assert len(tables.table2_specs(False)) == 5 * 2 + 4 * 3
+    assert len(tables.table2_specs(False)) == 5 * 1 + 4 * 3  # radius1e-2; skip designs
 
 
 def _t1(layers, filters, params, printed, **kw):
@@ -178,7 +178,13 @@ def test_skip_designs(design, depth):
 def _per(spectra, reached=None):
     reached = reached or [True] * len(spectra)
     return [
-        {"seed": i, "spectrum": s, "reached": r, "diverged": False, "memorized": memorized(s, 2)}
+        {
+            "seed": i,
+            "spectrum": s,
+            "reached": r,
+            "diverged": False,
+            "memorized": memorized(s, 2, 0.0),
+        }
         for i, (s, r) in enumerate(zip(spectra, reached, strict=True))
     ]
 

@@ -64,9 +64,48 @@ def test_critical_constant_formula(size):
 
 
 def test_memorized():
-    assert tables.memorized([1.0, 0.99, 0.01, 0.0], 2)
-    assert not tables.memorized([1.0, 0.99, 0.2, 0.0], 2)
-    assert not tables.memorized([1.0, 0.5, 0.0], 2)
+    assert tables.memorized([1.0, 0.99, 0.01, 0.0], 2, 0.01)
+    assert not tables.memorized([1.0, 0.99, 0.2, 0.0], 2, 0.01)
+    assert not tables.memorized([1.0, 0.5, 0.0], 2, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("angle", "want"),
+    [(0.0, True), (0.05, True), (0.051, False), (1.2, False), (None, False)],
+    ids=["in-span", "at-the-tolerance", "just-past", "wrong-space", "not-measured"],
+)
+def test_memorized_needs_the_span_of_the_images(angle, want):
+    """A rank-n projection onto the wrong space has the right spectrum: the criterion is
+    on the operator, its top-n eigenspace within 0.05 rad of span(X)."""
+    assert tables.memorized([1.0, 0.01, 0.0], 1, angle) is want
+
+
+def _seed(memorized: bool, starts: bool) -> dict:
+    return {"reached": True, "diverged": False, "memorized": memorized, "starts_memorized": starts}
+
+
+@pytest.mark.parametrize(
+    ("seeds", "verdict"),
+    [
+        ([_seed(True, False)] * 5, "agrees"),
+        ([_seed(True, True)] * 5, "inconclusive"),
+        ([_seed(True, True)] * 2 + [_seed(True, False)] * 3, "agrees"),
+        ([_seed(True, True)] * 3 + [_seed(True, False)] * 2, "inconclusive"),
+        ([_seed(True, True)] * 2 + [_seed(False, False)] * 3, "differs"),
+        ([_seed(False, False)] * 5, "differs"),
+    ],
+    ids=[
+        "learned",
+        "started-memorized",
+        "three-learned-beside-two-started",
+        "two-learned-beside-three-started",
+        "started-ones-never-count",
+        "not-memorized",
+    ],
+)
+def test_a_run_that_starts_memorized_never_makes_its_row_agree(seeds, verdict):
+    got, why = tables.row_verdict({"per_seed": seeds}, True, False)
+    assert got == verdict, why
 
 
 @pytest.mark.parametrize(

@@ -54,16 +54,16 @@ ROWS = {  # the rows of the reference file, as keyword specs
     "t1-L8-F1-gain0.3": _spec(table=1, size=3, n=2, layers=8, params_printed=72,
                               filters_printed=1, cap=300, init_reading="gain0.3"),
     "t2-s2-L3": _spec(table=2, size=2, layers=3, params_printed=27, filters_printed=1,
-                      bound_printed=2, cap=400),
+                      bound_printed=2, cap=400, init_reading="cstar"),
     "t2-s3-L23-plainends": _spec(table=2, size=3, layers=23, params_printed=207,
                                  filters_printed=1, bound_printed=9, skip=True, cap=20,
                                  skip_design="plain-ends"),
     "t2-s4-L29-adam": _spec(table=2, size=4, layers=29, params_printed=261, filters_printed=1,
-                            bound_printed=29, cap=60),
+                            bound_printed=29, cap=60, init_reading="cstar"),
     "t2-s3-L9-random": _spec(table=2, size=3, layers=9, params_printed=81, filters_printed=1,
                              bound_printed=9, cap=100, init_reading="random"),
     "t2-s3-n3-L10": _spec(table=2, size=3, n=3, layers=10, params_printed=90,
-                          filters_printed=1, bound_printed=9, cap=150),
+                          filters_printed=1, bound_printed=9, cap=150, init_reading="cstar"),
 }  # fmt: skip
 
 
@@ -75,6 +75,9 @@ def test_table_rows_follow_the_reference(name):
     row = run_ensemble(ROWS[name], RunConfig(quick=True, seeds=(0, 1, 2), log=None))
     # rows are named by the filters they run now (L5-F2 was L5-F16, its printed count)
     key = ref["key"].replace("F16", f"F{ROWS[name].filters}")
+    # Table 2's default init became radius1e-2: these rows name the init they ran, c*
+    if ROWS[name].init_reading == "cstar" and not key.endswith("cstar"):
+        key += "-cstar"
     assert (row["key"], row["init"], row["optimizer"]) == (key, ref["init"], ref["optimizer"])
     assert row["fast_path"] == (ROWS[name].table == 2)
     for got, want in zip(row["per_seed"], ref["per_seed"], strict=True):
@@ -101,7 +104,8 @@ def test_stored_full_form_seeds_are_reproduced(name, key, seeds):
     stored = next(r for r in json.loads((RESULTS / f"{name}.json").read_text())["rows"]
                   if r["key"] == key)  # fmt: skip
     specs = tables.table1_specs if name == "table1" else tables.table2_specs
-    spec = next(s for s in specs(False) if s.key == key)
+    reading = tuple(key.rsplit("-", 1)[1:]) if name == "table2" else ()  # cstar: not a default
+    spec = next(s for s in specs(False, reading) if s.key == key)
     with single_thread():
         row = run_ensemble(spec, RunConfig(quick=False, seeds=seeds, log=None))
     want = {p["seed"]: p for p in stored["per_seed"]}
