@@ -165,13 +165,14 @@ readings`` lists them; ``--reading NAME`` runs one; every row records ``reading`
   part). Rows stored before these were measured lack them; their ``memorized`` is the
   spectral part alone, and a resumed row trains such seeds again.
 
-**Seeds and verdicts.** Each row runs over several seeds (``--seeds``; full form 5): a
-seed fixes the images and the initial weights; a resumed row keeps every seed it finished
-before and trains only the seeds it lacks. A row keeps every seed's spectrum (``spectra``,
-``per_seed``), the quartiles of its leading n + 2 eigenvalues, the fractions memorized and reached, and ``spectrum`` = the median seed's
-spectrum (by the (n+1)-th eigenvalue). Its ``verdict`` ∈ {agrees, differs, inconclusive}
-follows :data:`VERDICT_RULE` (printed at the end of these notes); quick runs and rows whose
-seeds did not reach the target are inconclusive.
+**Seeds and verdicts.** Each row runs over several seeds (``--seeds``; full form 5): a seed
+fixes the images and the initial weights; a resumed row keeps every seed it finished before
+and trains only the seeds it lacks. A row keeps every seed's spectrum (``spectra``,
+``per_seed``), the quartiles of its leading n + 2 eigenvalues, the fractions memorized and
+reached, and ``spectrum`` = the median seed's spectrum (by the (n+1)-th eigenvalue). Its
+``verdict`` ∈ {agrees, differs, inconclusive} follows :data:`VERDICT_RULE` (printed at the
+end of these notes); quick runs and rows whose seeds did not reach the target are
+inconclusive.
 
 Spectra are of the end-to-end matrix, computed exactly in float64 (the basis images through
 the trained net, :func:`numerics._linalg.end_to_end_matrix`, or through the numpy chain) and
