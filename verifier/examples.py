@@ -29,7 +29,11 @@ EXAMPLES: dict[str, str] = {
   verify masks --size 8 --depth 3 --svg mask.svg                # the same, for print
   verify masks --size 6 --depth 1..5 --gif reach.gif    # one frame per depth (slides)
   verify masks --size 5 --depth 3 --verbose       # also how the entries were certified
-  verify masks --size 5 --depth 3 --json          # the mask as '0'/'1' rows""",
+  verify masks --size 5 --depth 3 --json          # the mask as '0'/'1' rows
+  verify masks --model unet.pt2 --pixels 0,0      # your own model (torch.export.save)""",
+    "probe": """
+  verify probe --model unet.pt2 --train train/    # does the trained model memorize?
+  verify probe --model unet.pt2 --train train/ --json""",
     "depth": """
   verify depth --size 2..20                 # least depth without forced zeros: s − 1
   verify depth --size 9 --kernel 5          # ⌈(s−1)/2⌉ = 4 for 5×5 filters
