@@ -294,68 +294,25 @@ def from_torch(
     :data:`TRACE_PRIME` (skipped, ``certified = None``, when pushing the one-hot inputs
     through the graph would exceed ``max_certify_work`` tensor entries).
     """
-    from ._trace_report import column_depth, combine_depths, factored_depth
-
     program = _program(model, input_shape)
     graph = Graph(program)
-    if len(graph.user_inputs) != 1:
-        raise ValueError(f"the program takes {len(graph.user_inputs)} inputs (expected 1)")
-    shape = tuple(int(d) for d in graph.user_inputs[0].meta["val"].shape)
-    if input_shape is not None and _shape4(input_shape) != shape:
-        raise ValueError(f"input_shape {tuple(input_shape)}: the program expects {shape}")
-    _, c0, h0, w0 = _shape4(shape)
-    in_shape = (c0, h0, w0)
-    n_in = h0 * w0
-    packed = None
+    in_shape = _input_shape(graph, input_shape)
     try:
-        passes = _passes(graph, in_shape)
-        cols, out, info = next(passes)
-        _, ho, wo = out.shape
-        n_out = ho * wo
-        factors = _factors(out)
-        if factors is not None:
-            r, k = factors
-            reach = np.outer(r.sum(1), k.sum(1)).reshape(-1).astype(np.int64)
-            depth = factored_depth(r, k)
-        else:
-            keep = n_out * n_in <= MAX_STORED_ENTRIES
-            full = np.zeros((n_out, n_in), bool) if keep else None
-            reach = np.zeros(n_out, np.int64)
-            depths = []
-            for c, o, _ in _chain(cols, out, info, passes):
-                m = _channel_sum(o, c)
-                reach += m.sum(axis=1)
-                depths.append(column_depth(m, (ho, wo)))
-                if full is not None:
-                    full[:, c.pixels] = m
-            depth = combine_depths(depths)
-            packed = np.packbits(full.reshape(-1)) if full is not None else None
+        out_shape, info, factors, reach, depth, packed = _propagate(graph, in_shape)
     except OpRefused as exc:
         raise UnsupportedOpError(exc.op, exc.node, exc.where, exc.reason) from None
-    assert info is not None
     notes = (*(_NOTES[n] for n in sorted(info.notes)), NOTE_AFFINE)
-    certified, certificate = None, "not a linear model: the pattern is structural"
-    if info.linear and certify:
-        from ._trace_witness import CannotWitness, certify_graph, kron_certify
-
-        done = False
-        if factors is not None:
-            try:  # a chain of separable layers: the Kronecker witness of symconv._certify
-                certified, certificate = kron_certify(graph, in_shape, factors, seed)
-                done = True
-            except CannotWitness:
-                pass
-        if not done:
-            mask = np.kron(*factors).astype(bool) if factors is not None else None
-            if mask is None and packed is not None:
-                mask = np.unpackbits(packed, count=ho * wo * n_in).reshape(ho * wo, n_in) > 0
-            certified, certificate = certify_graph(graph, in_shape, mask, seed, max_certify_work)
-    elif info.linear:
+    n_entries = out_shape[1] * out_shape[2] * in_shape[1] * in_shape[2]
+    certified, certificate = _certificate(
+        graph, in_shape, out_shape, info.linear and certify, factors, packed, seed,
+        max_certify_work,
+    )  # fmt: skip
+    if info.linear and not certify:
         certificate = "not certified (certify=False)"
-    forced = int(ho * wo * n_in - int(reach.sum()))
+    forced = int(n_entries - int(reach.sum()))
     return TorchPattern(
         input_shape=in_shape,
-        output_shape=tuple(out.shape),
+        output_shape=out_shape,
         reach=reach,
         forced_zeros=forced,
         full_support=forced == 0,
@@ -370,6 +327,72 @@ def from_torch(
         _factors=factors,
         _graph=graph if factors is None and packed is None else None,
     )
+
+
+def _input_shape(graph: Graph, input_shape: tuple[int, ...] | None) -> tuple[int, int, int]:
+    """``(C, H, W)`` of the program's one input (checked against ``input_shape``)."""
+    if len(graph.user_inputs) != 1:
+        raise ValueError(f"the program takes {len(graph.user_inputs)} inputs (expected 1)")
+    shape = tuple(int(d) for d in graph.user_inputs[0].meta["val"].shape)
+    if input_shape is not None and _shape4(input_shape) != shape:
+        raise ValueError(f"input_shape {tuple(input_shape)}: the program expects {shape}")
+    _, c0, h0, w0 = _shape4(shape)
+    return (c0, h0, w0)
+
+
+def _propagate(graph: Graph, in_shape: tuple[int, int, int]) -> tuple[Any, ...]:
+    """The pattern through the graph: ``(output shape, info, factors or None, reach per
+    output pixel, extra depth, packed dense mask or None)``; Kronecker factors where the
+    structure allows, else passes over chunks of input pixels."""
+    from ._trace_report import column_depth, combine_depths, factored_depth
+
+    n_in = in_shape[1] * in_shape[2]
+    passes = _passes(graph, in_shape)
+    cols, out, info = next(passes)
+    _, ho, wo = out.shape
+    factors = _factors(out)
+    packed = None
+    if factors is not None:
+        r, k = factors
+        reach = np.outer(r.sum(1), k.sum(1)).reshape(-1).astype(np.int64)
+        depth = factored_depth(r, k)
+    else:
+        keep = ho * wo * n_in <= MAX_STORED_ENTRIES
+        full = np.zeros((ho * wo, n_in), bool) if keep else None
+        reach = np.zeros(ho * wo, np.int64)
+        depths = []
+        for c, o, _ in _chain(cols, out, info, passes):
+            m = _channel_sum(o, c)
+            reach += m.sum(axis=1)
+            depths.append(column_depth(m, (ho, wo)))
+            if full is not None:
+                full[:, c.pixels] = m
+        depth = combine_depths(depths)
+        packed = np.packbits(full.reshape(-1)) if full is not None else None
+    assert info is not None
+    return tuple(out.shape), info, factors, reach, depth, packed
+
+
+def _certificate(
+    graph: Graph, in_shape: tuple[int, int, int], out_shape: tuple[int, ...], wanted: bool,
+    factors: Any, packed: Any, seed: int, max_work: int,
+) -> tuple[bool | None, str]:  # fmt: skip
+    """(certified, how) for a linear model: the Kronecker witness of a chain of separable
+    layers where it applies, else the graph evaluated mod p on the one-hot inputs."""
+    if not wanted:
+        return None, "not a linear model: the pattern is structural"
+    from ._trace_witness import CannotWitness, certify_graph, kron_certify
+
+    if factors is not None:
+        try:  # a chain of separable layers: the Kronecker witness of symconv._certify
+            return kron_certify(graph, in_shape, factors, seed)
+        except CannotWitness:
+            pass
+    n_out, n_in = out_shape[1] * out_shape[2], in_shape[1] * in_shape[2]
+    mask = np.kron(*factors).astype(bool) if factors is not None else None
+    if mask is None and packed is not None:
+        mask = np.unpackbits(packed, count=n_out * n_in).reshape(n_out, n_in) > 0
+    return certify_graph(graph, in_shape, mask, seed, max_work)
 
 
 def _chain(cols: Columns, out: Any, info: Any, rest: Any) -> Any:
