@@ -209,15 +209,10 @@ def probe(
     batch, f64 = _maps(model)
     lin = _is_linear((c, h, w), f64) if linear is None else linear
     res: dict[str, Any] = {"input_shape": [c, h, w], "train_images": n, "linear": lin}
-    res.update(spectrum=None, rank=None, span_angle=None)
-    if lin:
-        mat = _jacobian(f64, torch.zeros((c, h, w)))
-        spec = np.abs(np.linalg.eigvals(mat)) if mat.shape[0] <= 4 * _DENSE_EIG else None
-        res["spectrum"] = None if spec is None else [float(v) for v in np.sort(spec)[::-1]]
-        sv = np.linalg.svd(mat, compute_uv=False)
-        tol = sv.max(initial=0.0) * mat.shape[0] * float(np.finfo(np.float32).eps)
-        res["rank"] = int((sv > tol).sum())
-        res["span_angle"] = span_angle(mat, train.reshape(n, -1).double().numpy())
+    res.update(_linear_part(f64, train) if lin else {})
+    res.setdefault("spectrum", None)
+    res.setdefault("rank", None)
+    res.setdefault("span_angle", None)
     gen = torch.Generator().manual_seed(seed)
     kinds: dict[str, torch.Tensor] = {}
     if gaussian:
@@ -227,37 +222,61 @@ def probe(
     if held_out is not None:
         kinds["held_out"] = held_out.detach().to(torch.float32)
     res["landed"] = {k: _landing(batch, z, train, steps) for k, z in kinds.items()}
-    rows = []
-    for i in range(min(attractors, n)):
-        x = train[i : i + 1]
-        fx = batch(x)
-        err = float(torch.linalg.norm(fx - x) / torch.clamp(torch.linalg.norm(x), min=1e-30))
-        radius = _radius(_jacobian(f64, x[0]))
-        fixed = err <= LAND_TOL
-        stability = (
-            "not a fixed point" if not fixed
-            else "attracting" if radius < 1 - NEUTRAL
-            else "neutral" if radius <= 1 + NEUTRAL
-            else "unstable"
-        )  # fmt: skip
-        rows.append({
-            "image": i,
-            "fixed_point_error": err,
-            "spectral_radius": radius,
-            "attractor": stability == "attracting",
-            "stability": stability,
-        })  # fmt: skip
-    res["attractors"] = rows
+    res["attractors"] = [_attractor(batch, f64, train, i) for i in range(min(attractors, n))]
     res["iterations"] = steps
-    res["rules"] = {
-        "landed": f"ray distance ≤ {LAND_TOL} of the output's norm to a positive multiple of "
-        f"one training image, and output norm ≥ {LAND_NORM} × that image's norm",
-        "attractor": f"fixed_point_error ≤ {LAND_TOL} and spectral radius of the Jacobian "
-        f"at the image < 1 − {NEUTRAL}",
-        "span_angle": "largest principal angle (radians) between the top-n eigenvectors' "
-        "span and span(X)",
-    }
+    res["rules"] = RULES
     return res
+
+
+#: The probe's rules in words (every report carries them).
+RULES = {
+    "landed": f"ray distance ≤ {LAND_TOL} of the output's norm to a positive multiple of "
+    f"one training image, and output norm ≥ {LAND_NORM} × that image's norm",
+    "attractor": f"fixed_point_error ≤ {LAND_TOL} and spectral radius of the Jacobian "
+    f"at the image < 1 − {NEUTRAL}",
+    "span_angle": "largest principal angle (radians) between the top-n eigenvectors' "
+    "span and span(X)",
+}
+
+
+def _linear_part(f64: Any, train: torch.Tensor) -> dict[str, Any]:
+    """A linear model's end-to-end matrix: its spectrum (magnitudes, descending), rank and
+    ``span_angle`` against the training images."""
+    import torch
+
+    n, c, h, w = train.shape
+    mat = _jacobian(f64, torch.zeros((c, h, w)))
+    spec = np.abs(np.linalg.eigvals(mat)) if mat.shape[0] <= 4 * _DENSE_EIG else None
+    sv = np.linalg.svd(mat, compute_uv=False)
+    tol = sv.max(initial=0.0) * mat.shape[0] * float(np.finfo(np.float32).eps)
+    return {
+        "spectrum": None if spec is None else [float(v) for v in np.sort(spec)[::-1]],
+        "rank": int((sv > tol).sum()),
+        "span_angle": span_angle(mat, train.reshape(n, -1).double().numpy()),
+    }
+
+
+def _attractor(batch: Any, f64: Any, train: torch.Tensor, i: int) -> dict[str, Any]:
+    """Training image ``i`` as a fixed point: its error and the Jacobian's spectral radius."""
+    import torch
+
+    x = train[i : i + 1]
+    fx = batch(x)
+    err = float(torch.linalg.norm(fx - x) / torch.clamp(torch.linalg.norm(x), min=1e-30))
+    radius = _radius(_jacobian(f64, x[0]))
+    stability = (
+        "not a fixed point" if err > LAND_TOL
+        else "attracting" if radius < 1 - NEUTRAL
+        else "neutral" if radius <= 1 + NEUTRAL
+        else "unstable"
+    )  # fmt: skip
+    return {
+        "image": i,
+        "fixed_point_error": err,
+        "spectral_radius": radius,
+        "attractor": stability == "attracting",
+        "stability": stability,
+    }
 
 
 def probe_report(
