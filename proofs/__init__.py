@@ -6,6 +6,7 @@ line live here; each claim has its own module (``proofs.thm1``, ``proofs.thm4``,
 
 from ._errors import UsageError
 from ._registry import CHECK_MODULES, Check, Outcome, get, load_all, register, run
+from ._reprove import Reproved, reprove
 from ._result import Evidence, Result, Status
 
 __all__ = [
@@ -13,11 +14,13 @@ __all__ = [
     "Check",
     "Evidence",
     "Outcome",
+    "Reproved",
     "Result",
     "Status",
     "UsageError",
     "get",
     "load_all",
     "register",
+    "reprove",
     "run",
 ]

@@ -235,7 +235,7 @@ def check_fc_linear(
     (basis images through the trained layer) must have rank s^2 = 4 (singular values above
     1e-6 of the largest).""",
     reference="Theorem 3; Supplementary Material C",
-    wrong=({"claimed_rank": 3},),
+    wrong=({"claimed_rank": 3}, {"claimed_rank": 5}),
 )
 def check_conv_full_rank(
     *,

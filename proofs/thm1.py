@@ -461,7 +461,7 @@ _FACT_TEXT = {
     nonzero eigenvalues (thm1.step-size).""",
     evidence="exact",
     reference="Theorem 1; Appendix A",
-    wrong=({"claimed_rank_offset": 1},),
+    wrong=({"claimed_rank_offset": 1}, {"claimed_rank_offset": -1}),
 )
 def check_min_norm(
     *,
