@@ -258,6 +258,24 @@ def test_factored_entry_reads_channels_rows_and_cols() -> None:
     assert f.entry(0, 3) and f.entry(4, 1)  # channel 0 ← channel 1, same pixel
     assert not f.entry(0, 4) and not f.entry(2, 0)
     assert f._spatial() == ((2, 1, 3), (2, 1, 3))
+    wide = factored_pattern(Network((2, 1, 3), (Conv2d(2, 3, 1, stride=2),)))
+    assert wide is not None and wide._spatial() == ((3, 1, 2), (2, 1, 3))
+
+
+def test_networks_without_skips_take_the_factored_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 4096×4096 pattern of a 64×64 stack must come from three small factors: the
+    sparse product (an independent check, far slower) is only for skip connections."""
+    import symconv._patterns as pat
+
+    def refuse(*args: object, **kw: object) -> None:
+        raise AssertionError("the sparse product was used")
+
+    net = conv_stack(64, 20, filters=4)
+    monkeypatch.setattr(pat, "_sparse_pattern", refuse)
+    assert network_pattern(net).shape == (4096, 4096)
+    assert pattern_is_full(net) is False
+    with pytest.raises(AssertionError, match="sparse product"):
+        network_pattern(net, structured=False)
 
 
 def test_residual_network_has_no_factored_pattern() -> None:
@@ -322,6 +340,18 @@ def test_a_pattern_hiding_real_nonzeros_is_contradicted(
     assert cert.witnessed == cert.nonzeros  # every entry it does claim is witnessed
 
 
+def test_certificate_describes_itself() -> None:
+    cert = certify(conv_stack(3, 1))
+    assert cert.describe() == (
+        f"certified: 49/49 nonzero entries witnessed by integer weights mod {PRIME} "
+        "(seed 0, kronecker), 32 forced zeros, 0 contradictions"
+    )
+    sparse = certify(conv_stack(3, 2, skip_every=2))
+    assert "(seed 0, sparse)" in sparse.describe() and sparse.describe().startswith("certified")
+    failed = certify(conv_stack(6, 5), prime=2, tries=1)
+    assert failed.describe().startswith(f"NOT certified: {failed.witnessed}/{failed.nonzeros} ")
+
+
 def test_certificate_retries_until_witnessed() -> None:
     """Prime 3: some witness vanishes at the first try; later seeds succeed or stop at tries."""
     net = conv_stack(4, 3)
@@ -361,6 +391,29 @@ def test_kronecker_axis_apply_is_exact_for_large_kernels() -> None:
                 band[i, j] = int(taps[p])
     want = (band @ mat.astype(object)) % PRIME
     np.testing.assert_array_equal(_axis_apply(layer, taps, mat, PRIME), want.astype(np.int64))
+
+
+@pytest.mark.parametrize("prime", [PRIME, 2_147_483_647], ids=["2^25-prime", "2^31-1"])
+def test_modular_products_reduce_often_enough_for_any_prime(prime: int) -> None:
+    """With residues near 2**31 one product is near 2**62: the band and the matrix product
+    must reduce after every term (a 2**25 prime may wait 4096 terms), never overflow."""
+    from symconv._certify import _axis_apply, _matmul_mod
+
+    rng = np.random.default_rng(5)
+    layer = Conv2d(1, 1, 7)
+    taps = rng.integers(prime - 1000, prime, 7, dtype=np.int64)
+    mat = rng.integers(prime - 1000, prime, (9, 4), dtype=np.int64)
+    band = np.zeros((9, 9), dtype=object)
+    for i in range(9):
+        for p in range(7):
+            if 0 <= i - 3 + p < 9:
+                band[i, i - 3 + p] = int(taps[p])
+    want = (band @ mat.astype(object)) % prime
+    np.testing.assert_array_equal(_axis_apply(layer, taps, mat, prime), want.astype(np.int64))
+    a = rng.integers(prime - 1000, prime, (2, 4100), dtype=np.int64)
+    b = rng.integers(prime - 1000, prime, (4100, 3), dtype=np.int64)
+    want = (a.astype(object) @ b.astype(object)) % prime
+    np.testing.assert_array_equal(_matmul_mod(a, b, prime), want.astype(np.int64))
 
 
 def test_kronecker_values_refuse_a_skip_connection() -> None:
@@ -486,8 +539,9 @@ def test_same_padding_and_shapes() -> None:
     assert Residual((Conv2d(5, 5, 1), Conv2d(5, 5, 3))).n_params == 25 + 225
     with pytest.raises(SymconvError, match="in_channels"):
         Conv2d(3, 1).out_shape((2, 4, 4))
-    with pytest.raises(SymconvError, match="keep the input shape"):
+    with pytest.raises(SymconvError, match="keep the input shape") as info:
         Network((1, 4, 4), (Residual((Conv2d(1, 2, 3),)),))
+    assert (info.value.argument, info.value.value) == ("Residual.body", (2, 4, 4))
     with pytest.raises(SymconvError, match="keep the input shape"):
         Network((1, 4, 4), (Residual((Conv2d(1, 1, 3, stride=2),)),))
 
@@ -550,3 +604,32 @@ def test_conv_stack_channels_and_kernel() -> None:
     assert chans == [(3, 2, 5), (2, 2, 5), (2, 3, 5)]
     assert conv_stack(4, 1, channels=2).layers == (Conv2d(2, 2, 3),)
     assert conv_stack(4, 0).layers == () and conv_stack(4, 0).in_shape == (1, 4, 4)
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 9), st.data())
+def test_axis_pattern_is_the_one_axis_index_arithmetic(n: int, data: st.DataObject) -> None:
+    """``T[i', i] = 1`` iff ``i = i'·t − pad + p·dil`` for a tap p; upsampling ``i = ⌊i'/s⌋``."""
+    from symconv import axis_pattern
+
+    if data.draw(st.booleans()):
+        scale = data.draw(st.integers(1, 3))
+        t = axis_pattern(Upsample(scale), n)
+        want = np.zeros((n * scale, n), dtype=bool)
+        for i_out in range(n * scale):
+            want[i_out, i_out // scale] = True
+    else:
+        layer = data.draw(conv_layers(1))
+        try:
+            n_out = layer.out_len(n)
+        except SymconvError:
+            return
+        t = axis_pattern(layer, n)
+        want = np.zeros((n_out, n), dtype=bool)
+        for i_out in range(n_out):
+            for p in range(layer.kernel):
+                i = i_out * layer.stride - layer.pad + p * layer.dilation
+                if 0 <= i < n:
+                    want[i_out, i] = True
+    assert t.dtype == bool
+    np.testing.assert_array_equal(t, want)
