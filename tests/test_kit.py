@@ -183,7 +183,7 @@ def test_combine_collects_failing_counterexamples_only() -> None:
     ]
     got = Result.combine(Evidence.EXACT, parts, "ok", extra=1)
     assert got.data["counterexample"] == {"n": 1} and got.data["n_counterexamples"] == 2
-    assert got.data["extra"] == 1 and got.detail == "ok; a; b; c; d".removeprefix("ok; ") or True
+    assert got.data["extra"] == 1
     assert got.detail == "ok; a; b; c; d"
     own = Result.combine(Evidence.EXACT, parts, "ok", counterexample={"mine": True})
     assert own.data["counterexample"] == {"mine": True} and "n_counterexamples" not in own.data
