@@ -416,6 +416,23 @@ def test_modular_products_reduce_often_enough_for_any_prime(prime: int) -> None:
     np.testing.assert_array_equal(_matmul_mod(a, b, prime), want.astype(np.int64))
 
 
+def test_kronecker_values_are_exact_int64_with_many_channels() -> None:
+    """64 channels: float arithmetic would round sums of 64 products near 2**50."""
+    from symconv._certify import _kronecker_values
+
+    net = Network((1, 2, 3), (Conv2d(1, 64, 1), Conv2d(64, 64, 3), Conv2d(64, 2, 1)))
+    ch, rows, cols = _kronecker_values(net, np.random.default_rng(3), PRIME)
+    assert ch.dtype == rows.dtype == cols.dtype == np.int64
+    rng = np.random.default_rng(3)
+    want = np.eye(1, dtype=object)
+    for layer in net.layers:
+        a = rng.integers(1, PRIME, (layer.out_channels, layer.in_channels), dtype=np.int64)
+        rng.integers(1, PRIME, layer.kernel, dtype=np.int64)  # u and v, drawn in this order
+        rng.integers(1, PRIME, layer.kernel, dtype=np.int64)
+        want = (a.astype(object) @ want) % PRIME
+    np.testing.assert_array_equal(ch, want.astype(np.int64))
+
+
 def test_kronecker_values_refuse_a_skip_connection() -> None:
     from symconv._certify import _kronecker_values
 
@@ -455,9 +472,13 @@ def test_depth_bound_and_heuristic_by_hand() -> None:
     for bad in ((0,), (3, 0), (3, 4)):
         with pytest.raises(SymconvError):
             depth_bound(*bad)
-    for bad in ((0,), (3, 0)):
-        with pytest.raises(SymconvError):
+    for bad, name in (((0,), "size"), ((3, 0), "kernel")):
+        with pytest.raises(SymconvError) as info:
             heuristic_depth(*bad)
+        assert info.value.argument == name
+        with pytest.raises(SymconvError) as info:
+            depth_bound(*bad)
+        assert info.value.argument == name
     with pytest.raises(SymconvError, match="filters"):
         min_full_depth(5, filters=0)
     with pytest.raises(SymconvError, match="size"):
@@ -479,6 +500,7 @@ def test_min_full_depth_of_finds_the_least_depth() -> None:
         return Network((1, 1, 5), (Conv2d(),) * depth)
 
     assert min_full_depth_of(make, 10) == 4
+    assert min_full_depth_of(make, 4) == 4  # the search includes max_depth itself
     assert min_full_depth_of(make, 3) is None
     assert min_full_depth_of(lambda d: Network((1, 1, 1), (Conv2d(),) * d), 3) == 0
 
@@ -503,6 +525,13 @@ def test_interval_maps_refuse_what_is_not_an_interval_pattern() -> None:
     assert _interval_maps(jump) is None  # rows 0 and 1 neither overlap nor touch
     hi_down = np.array([[1, 1, 1], [0, 1, 0], [0, 0, 1]], dtype=bool)
     assert _interval_maps(hi_down) is None  # hi decreases
+    tri = band | np.eye(4, k=-1, dtype=bool)  # equal consecutive lo and hi are fine
+    lo, hi = _interval_maps(tri)
+    assert lo.tolist() == [0, 0, 1, 2] and hi.tolist() == [1, 2, 3, 3]
+    touching = _interval_maps(np.eye(3, dtype=bool))  # rows that touch without overlap
+    assert touching is not None and touching[0].tolist() == [0, 1, 2]
+    lo_down = np.array([[0, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
+    assert _interval_maps(lo_down) is None  # lo decreases while hi does not
     assert _steps(np.array([0, 0, 1]), 2, 0) == 2
     assert _steps(np.array([0, 1, 1]), 2, 0) is None
 
@@ -633,3 +662,23 @@ def test_axis_pattern_is_the_one_axis_index_arithmetic(n: int, data: st.DataObje
                     want[i_out, i] = True
     assert t.dtype == bool
     np.testing.assert_array_equal(t, want)
+
+
+def test_random_weights_shapes_seed_and_scale() -> None:
+    from symconv import random_weights
+
+    net = Network((2, 4, 5), (Conv2d(2, 3, 3), Residual((Conv2d(3, 3, 1),)), Conv2d(3, 1, 5)))
+    ws = random_weights(net, 7)
+    assert [w.shape for w in ws] == [(3, 2, 3, 3), (3, 3, 1, 1), (1, 3, 5, 5)]
+    rng = np.random.default_rng(7)
+    for w in ws:
+        np.testing.assert_array_equal(w, rng.standard_normal(w.shape))
+    scaled = random_weights(net, np.random.default_rng(7), scale=0.5)
+    for w, v in zip(ws, scaled, strict=True):
+        np.testing.assert_array_equal(v, 0.5 * w)
+
+
+def test_upsample_matrix_default_dtype_and_entries() -> None:
+    m = upsample_matrix((1, 2, 1), 2)
+    assert m.dtype == np.float64 and m.nnz == 8
+    assert m.toarray().tolist() == [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [0, 1]]
