@@ -479,10 +479,14 @@ def test_depth_bound_and_heuristic_by_hand() -> None:
         with pytest.raises(SymconvError) as info:
             depth_bound(*bad)
         assert info.value.argument == name
-    with pytest.raises(SymconvError, match="filters"):
-        min_full_depth(5, filters=0)
-    with pytest.raises(SymconvError, match="size"):
-        min_full_depth(0)
+    for kwargs, name in (({"size": 5, "filters": 0}, "filters"), ({"size": 0}, "size")):
+        with pytest.raises(SymconvError) as info:
+            min_full_depth(**kwargs)
+        assert info.value.argument == name
+    with pytest.raises(SymconvError) as info:
+        depth_bound(3, 4)
+    assert str(info.value) == "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 4)"
+    assert (info.value.argument, info.value.value) == ("kernel", 4)
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2, 3, 5])
@@ -682,3 +686,58 @@ def test_upsample_matrix_default_dtype_and_entries() -> None:
     m = upsample_matrix((1, 2, 1), 2)
     assert m.dtype == np.float64 and m.nnz == 8
     assert m.toarray().tolist() == [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: Conv2d(kernel=2),
+            "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 2)",
+        ),
+        (
+            lambda: Conv2d(kernel=5, padding=0).out_len(2),
+            "size: too small for kernel 5 with this padding (got 2)",
+        ),
+        (lambda: Conv2d(3, 1).out_shape((2, 4, 4)), "in_channels: input has 2 channels (got 3)"),
+        (
+            lambda: Network((1, 4, 4), (Residual((Conv2d(1, 2),)),)),
+            "Residual.body: must keep the input shape (1, 4, 4) (got (2, 4, 4))",
+        ),
+        (
+            lambda: conv_matrix(np.zeros((3, 3, 3)), (1, 3, 3)),
+            "weight.shape: must be (out, in, k, k) (got (3, 3, 3))",
+        ),
+        (
+            lambda: conv_matrix(np.zeros((1, 1, 3, 3)), (1, 3, 3), Conv2d(1, 2)),
+            "weight.shape: layer expects (2, 1, 3, 3) (got (1, 1, 3, 3))",
+        ),
+        (
+            lambda: network_matrix(conv_stack(3, 2), []),
+            "weights: network has 2 conv layers (got 0)",
+        ),
+        (
+            lambda: network_matrix_mod(conv_stack(3, 1), [np.ones((1, 1, 3, 3))], 2**26),
+            "prime: must be below 2**26 for exact int64 arithmetic (got 67108864)",
+        ),
+        (
+            lambda: network_matrix_symbolic(conv_stack(9, 1)),
+            "size: a dense symbolic matrix is limited to 4096 entries (got (1, 9, 9))",
+        ),
+    ],
+    ids=[
+        "even-kernel",
+        "too-small",
+        "channels",
+        "residual",
+        "weight-ndim",
+        "weight-shape",
+        "weights",
+        "prime",
+        "symbolic",
+    ],
+)
+def test_refusals_say_what_and_why(make, message: str) -> None:
+    with pytest.raises(SymconvError) as info:
+        make()
+    assert str(info.value) == message
