@@ -24,6 +24,9 @@ def _swap_everywhere(mp: pytest.MonkeyPatch, name: str, orig: Any, new: Any) -> 
 
 
 def mutate(mp: pytest.MonkeyPatch, module: types.ModuleType, old: str, new: str) -> None:
+    package = sys.modules.get(module.__name__.rpartition(".")[0])
+    for name in getattr(package, "__all__", ()):  # resolve lazy exports (PEP 562) first, so
+        getattr(package, name)  # the package's cache holds originals that are swapped back
     source = inspect.getsource(module)
     if "mutmut generated" in source:  # under mutation testing the file is mutmut's own
         pytest.skip("the module is a mutmut trampoline file; mutated by hand only outside it")
