@@ -636,6 +636,7 @@ def test_conv_stack_channels_and_kernel() -> None:
     chans = [(c.in_channels, c.out_channels, c.kernel) for c in net.layers]
     assert chans == [(3, 2, 5), (2, 2, 5), (2, 3, 5)]
     assert conv_stack(4, 1, channels=2).layers == (Conv2d(2, 2, 3),)
+    assert conv_stack(4, 3).layers == (Conv2d(),) * 3  # one filter unless told
     assert conv_stack(4, 0).layers == () and conv_stack(4, 0).in_shape == (1, 4, 4)
 
 
