@@ -352,6 +352,22 @@ def test_certificate_describes_itself() -> None:
     assert failed.describe().startswith(f"NOT certified: {failed.witnessed}/{failed.nonzeros} ")
 
 
+def test_certificate_weights_are_the_seeded_draws() -> None:
+    """The sparse certificate evaluates the network at ``default_rng([seed, try])`` weights
+    in 1..p−1: replayed here, the witnessed count is the same, entry for entry."""
+    net = conv_stack(4, 3, skip_every=3)
+    for seed in (0, 1):
+        cert = certify(net, prime=3, tries=1, seed=seed)
+        rng = np.random.default_rng([seed, 0])
+        ws = [rng.integers(1, 3, (1, 1, 3, 3)) for _ in range(3)]
+        value = network_matrix_mod(net, ws, 3).toarray() != 0
+        assert cert.witnessed == int((network_pattern(net) & value).sum())
+    assert certify(net, prime=3, tries=1) == certify(net, prime=3, tries=1, seed=0)
+    assert certify(net, prime=2).tries == 5  # all weights 1 mod 2: every try is used
+    with pytest.raises(AssertionError):
+        certify(net, tries=0)
+
+
 def test_certificate_retries_until_witnessed() -> None:
     """Prime 3: some witness vanishes at the first try; later seeds succeed or stop at tries."""
     net = conv_stack(4, 3)
