@@ -22,7 +22,11 @@ non-square, multi-channel, strided, dilated and upsampling networks, with skip c
   pattern (and its counts, ``full`` and single entries), with the sparse boolean product,
   with ``pattern_is_full`` and with the certificate's counts;
 * **depth** — the least full depth of ``min_full_depth`` (endpoint maps) against boolean
-  powers of the band built by index arithmetic, for kernels 1, 3, 5 and dilations 1, 2.
+  powers of the band built by index arithmetic, for kernels 1, 3, 5 and dilations 1, 2;
+* **descriptions** — ``conv_stack`` against the network written out layer by layer (filters,
+  channels, kernel, skip connections, weight count), and impossible descriptions (a zero
+  size, an even kernel with "same" padding, a skip connection that changes the shape, ...)
+  refused with the argument, the value and the reason named.
 """
 
 from __future__ import annotations
@@ -245,6 +249,14 @@ def _guarded(compare: Any, net: Network, rng: np.random.Generator, claim: Any) -
         return [f"raised {type(exc).__name__}: {exc}"]
 
 
+def _caught(compare: Any) -> list[dict[str, Any]]:
+    """The comparison's problems, symconv raising where it should answer being one."""
+    try:
+        return list(compare())
+    except Exception as exc:  # a symconv defect, reported as the disagreement it is
+        return [{"raised": f"{type(exc).__name__}: {exc}"}]
+
+
 def band_power_depth(size: int, kernel: int, dilation: int, limit: int) -> int | None:
     """The least ``L ≥ 1`` with the L-th boolean power of the one-axis band full, the band
     built by index arithmetic (``B[i', i] = 1`` iff ``i = i' − pad + p·dil`` for a tap p)."""
@@ -276,6 +288,86 @@ def _depth_problems(max_size: int) -> list[dict[str, Any]]:
                 if not got == want == formula:
                     bad.append({"kernel": kernel, "dilation": dil, "size": s, "computed": got,
                                 "band_powers": want, "depth_bound": formula})  # fmt: skip
+    return bad
+
+
+def _stack_problems() -> list[dict[str, Any]]:
+    """``conv_stack`` against the network built layer by layer from its description:
+    ``channels → F → … → F → channels``, kernel k, runs of m layers in skip connections
+    where a run keeps the channel count."""
+    from symconv import Conv2d, Network, Residual, conv_stack, stack_params
+
+    bad = []
+    for depth, kernel, filters, channels, skip in ((0, 3, 1, 1, 0), (1, 5, 3, 2, 0),
+            (3, 3, 1, 1, 0), (4, 3, 2, 1, 0), (4, 3, 2, 2, 2), (5, 1, 3, 1, 2), (3, 3, 1, 1, 1),
+            (6, 3, 2, 2, 4), (3, 3, 2, 1, 5)):  # fmt: skip
+        widths = [channels] + [filters] * (depth - 1) + [channels] if depth else [channels]
+        convs = [Conv2d(widths[i], widths[i + 1], kernel) for i in range(depth)]
+        layers: list[Any] = []
+        for start in range(0, depth, skip or max(depth, 1)):
+            block = convs[start : start + (skip or depth)]
+            keeps = bool(skip) and block[0].in_channels == block[-1].out_channels
+            layers += [Residual(tuple(block))] if keeps else block
+        want = Network((channels, 5, 5), tuple(layers))
+        got = conv_stack(5, depth, kernel=kernel, filters=filters, channels=channels,
+                         skip_every=skip)  # fmt: skip
+        params = stack_params(depth, filters, kernel, channels)
+        if got != want or got.n_params != params or got.depth != depth:
+            bad.append({"depth": depth, "kernel": kernel, "filters": filters,
+                        "channels": channels, "skip_every": skip, "got": repr(got.layers),
+                        "n_params": got.n_params, "stack_params": params})  # fmt: skip
+    if conv_stack(5, 2) != Network((1, 5, 5), (Conv2d(), Conv2d())):
+        bad.append({"defaults": repr(conv_stack(5, 2))})
+    return bad
+
+
+#: Descriptions no layer can have, with the argument and the message the refusal must name.
+_REFUSALS: tuple[tuple[str, str], ...] = (
+    ("Conv2d(0, 1)", "in_channels: must be a positive integer (got 0)"),
+    ("Conv2d(1, 0)", "out_channels: must be a positive integer (got 0)"),
+    ("Conv2d(kernel=0)", "kernel: must be a positive integer (got 0)"),
+    ("Conv2d(stride=0)", "stride: must be a positive integer (got 0)"),
+    ("Conv2d(dilation=0)", "dilation: must be a positive integer (got 0)"),
+    ("Conv2d(kernel=2)", "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 2)"),
+    ("Conv2d(padding=-1)", "padding: must be a non-negative integer (got -1)"),
+    ("Conv2d(kernel=5, padding=0).out_len(3)",
+     "size: too small for kernel 5 with this padding (got 3)"),
+    ("Conv2d(2, 1).out_shape((3, 4, 4))", "in_channels: input has 3 channels (got 2)"),
+    ("Upsample(0)", "scale: must be a positive integer (got 0)"),
+    ("Network((1, 4, 4), (Residual((Conv2d(1, 2),)),))",
+     "Residual.body: must keep the input shape (1, 4, 4) (got (2, 4, 4))"),
+    ("Network((0, 3, 3), ())", "channels: must be a positive integer (got 0)"),
+    ("Network((1, 0, 3), ())", "height: must be a positive integer (got 0)"),
+    ("Network((1, 3, 0), ())", "width: must be a positive integer (got 0)"),
+    ("conv_stack(0, 1)", "size: must be a positive integer (got 0)"),
+    ("conv_stack(3, -1)", "depth: must be a non-negative integer (got -1)"),
+    ("conv_stack(3, 1, filters=0)", "filters: must be a positive integer (got 0)"),
+    ("conv_stack(3, 1, skip_every=-1)", "skip_every: must be a non-negative integer (got -1)"),
+    ("depth_bound(0)", "size: must be a positive integer (got 0)"),
+    ("depth_bound(3, 0)", "kernel: must be a positive integer (got 0)"),
+    ("depth_bound(3, 4)", "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 4)"),
+    ("heuristic_depth(0)", "size: must be a positive integer (got 0)"),
+    ("heuristic_depth(3, 0)", "kernel: must be a positive integer (got 0)"),
+    ("min_full_depth(0)", "size: must be a positive integer (got 0)"),
+    ("min_full_depth(3, filters=0)", "filters: must be a positive integer (got 0)"),
+)  # fmt: skip
+
+
+def _refusal_problems() -> list[dict[str, Any]]:
+    """Each impossible description must be refused, naming its argument and value."""
+    import symconv
+
+    names = {n: getattr(symconv, n) for n in ("Conv2d", "Network", "Residual", "Upsample",
+             "conv_stack", "depth_bound", "heuristic_depth", "min_full_depth")}  # fmt: skip
+    bad = []
+    for expr, message in _REFUSALS:
+        try:
+            eval(expr, {}, names)  # the fixed expressions above, nothing from outside
+            said = "accepted"
+        except symconv.SymconvError as exc:
+            said = str(exc)
+        if said != message:
+            bad.append({"description": expr, "said": said, "expected": message})
     return bad
 
 
@@ -320,7 +412,8 @@ def check_two_paths(
         pats += [
             {**where, "problem": p} for p in _guarded(_pattern_problems, net, rng, factor_order)
         ]
-    depth = _depth_problems(max_size)
+    depth = _caught(lambda: _depth_problems(max_size))
+    described = _caught(_stack_problems) + _caught(_refusal_problems)
     parts = [
         Result.verdict(
             not mats,
@@ -343,6 +436,14 @@ def check_two_paths(
             f"least full depth = band powers for s ≤ {max_size}, kernels 1, 3, 5, dilation 1, 2",
             fail_lead="min_full_depth disagrees with the band powers",
             counterexamples=depth,
+        ),
+        Result.verdict(
+            not described,
+            Evidence.EXACT,
+            f"descriptions: conv_stack equals its layer-by-layer description, and "
+            f"{len(_REFUSALS)} impossible descriptions are refused, naming the argument",
+            fail_lead="a network description is built or refused wrongly",
+            counterexamples=described,
         ),
     ]
     return Result.combine(

@@ -74,7 +74,7 @@ def test_the_check_passes_on_symconv() -> None:
     result = check_two_paths(quick=True, networks=16, max_size=9)
     assert result.status == Status.PASS, result.detail
     assert result.data["networks"] == 16
-    assert [p["status"] for p in result.data["parts"]] == ["pass"] * 3
+    assert [p["status"] for p in result.data["parts"]] == ["pass"] * 4
 
 
 @pytest.mark.parametrize(("name", "module", "old", "new"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
@@ -90,8 +90,8 @@ def test_a_wrong_symconv_fails_the_check(
 def test_the_wrong_variants_fail_their_own_part() -> None:
     flip = check_two_paths(quick=True, convention="convolution")
     order = check_two_paths(quick=True, factor_order="cols-rows")
-    assert [p["status"] for p in flip.data["parts"]] == ["fail", "pass", "pass"]
-    assert [p["status"] for p in order.data["parts"]] == ["pass", "fail", "pass"]
+    assert [p["status"] for p in flip.data["parts"]] == ["fail", "pass", "pass", "pass"]
+    assert [p["status"] for p in order.data["parts"]] == ["pass", "fail", "pass", "pass"]
     assert "convolution" in flip.detail and "cols-rows" not in order.detail
 
 
@@ -105,3 +105,37 @@ def test_random_networks_are_what_the_check_says() -> None:
     assert any(getattr(layer, "stride", 1) > 1 for n in nets for layer in n.layers)
     assert any(getattr(layer, "dilation", 1) > 1 for n in nets for layer in n.layers)
     assert random_networks(7, seed=3) == random_networks(7, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "old", "new"),
+    [
+        (
+            "skip-block-off-by-one",
+            symconv._layers,
+            "convs[start : start + skip_every]",
+            "convs[start : start + skip_every + 1]",
+        ),
+        (
+            "hidden-width-channels",
+            symconv._layers,
+            "[filters] * (depth - 1)",
+            "[channels] * (depth - 1)",
+        ),
+        ("message-dropped", symconv._layers, 'f"input has {c} channels"', '"wrong input"'),
+        (
+            "heuristic-name",
+            symconv._depth,
+            'check_positive_int("size", size)\n    check_positive_int("kernel", kernel)\n    ret',
+            'check_positive_int("n", size)\n    check_positive_int("kernel", kernel)\n    ret',
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "-" in v else None,
+)
+def test_a_wrong_description_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch, name: str, module, old: str, new: str
+) -> None:
+    mutate(monkeypatch, module, old, new)
+    result = check_two_paths(quick=True, networks=4, max_size=4)
+    assert result.status == Status.FAIL, name
+    assert result.data["parts"][3]["status"] == "fail"
