@@ -262,6 +262,18 @@ def test_factored_entry_reads_channels_rows_and_cols() -> None:
     assert wide is not None and wide._spatial() == ((3, 1, 2), (2, 1, 3))
 
 
+def test_pattern_is_full_reads_the_factors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full or not is read off the three factors, never off the dense s⁴ matrix."""
+    from symconv import FactoredPattern
+
+    def refuse(self: FactoredPattern) -> None:
+        raise AssertionError("the dense pattern was built")
+
+    monkeypatch.setattr(FactoredPattern, "dense", refuse)
+    assert pattern_is_full(conv_stack(64, 63)) is True
+    assert pattern_is_full(conv_stack(64, 62, filters=3)) is False
+
+
 def test_networks_without_skips_take_the_factored_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The 4096×4096 pattern of a 64×64 stack must come from three small factors: the
     sparse product (an independent check, far slower) is only for skip connections."""
@@ -409,7 +421,9 @@ def test_kronecker_axis_apply_is_exact_for_large_kernels() -> None:
     np.testing.assert_array_equal(_axis_apply(layer, taps, mat, PRIME), want.astype(np.int64))
 
 
-@pytest.mark.parametrize("prime", [PRIME, 2_147_483_647], ids=["2^25-prime", "2^31-1"])
+@pytest.mark.parametrize(
+    "prime", [PRIME, 2_147_483_647, 3_000_000_019], ids=["2^25-prime", "2^31-1", "3e9-prime"]
+)
 def test_modular_products_reduce_often_enough_for_any_prime(prime: int) -> None:
     """With residues near 2**31 one product is near 2**62: the band and the matrix product
     must reduce after every term (a 2**25 prime may wait 4096 terms), never overflow."""
