@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from proofs import Evidence, Result, Status
 from proofs import _kit as kit
-from proofs._result import _jsonable
 
 small = st.integers(-4, 4)
 
@@ -201,6 +200,6 @@ def test_to_json_converts_numpy_fractions_and_sympy() -> None:
         "data": {"arr": [0, 1, 2], "f": "1/2", "s": "x + 1", "t": [1, 2], "b": True,
                  "n": None, "m": {"1": 2.5}},
     }  # fmt: skip
-    assert _jsonable(sympy.Integer(7)) == 7
-    assert _jsonable(Fraction(4, 2)) == 2
-    assert _jsonable(sympy.Rational(-3, 2)) == "-3/2"  # never truncated to an integer
+    more = Result.verdict(True, Evidence.EXACT, "d", i=sympy.Integer(7), two=Fraction(4, 2),
+                          r=sympy.Rational(-3, 2)).to_json()["data"]  # fmt: skip
+    assert more == {"i": 7, "two": 2, "r": "-3/2"}  # never truncated to an integer
