@@ -772,3 +772,25 @@ def test_refusals_say_what_and_why(make, message: str) -> None:
     with pytest.raises(SymconvError) as info:
         make()
     assert str(info.value) == message
+
+
+def test_defaults_of_the_matrix_builders() -> None:
+    """Seed 0, layer letter A, the layer read off a non-square weight's own shape."""
+    from symconv import layer_symbols, random_weights
+
+    net = Network((2, 3, 4), (Conv2d(2, 3, 5),))
+    np.testing.assert_array_equal(random_weights(net)[0], random_weights(net, 0)[0])
+    assert str(layer_symbols(Conv2d())[0, 0, 0, 0]) == "A1"
+    assert str(layer_symbols(Conv2d(), 25)[0, 0, 0, 0]) == "Z1"
+    assert str(layer_symbols(Conv2d(), 26)[0, 0, 0, 0]) == "W27_1"
+    weight = np.arange(3 * 2 * 25, dtype=float).reshape(3, 2, 5, 5)
+    got = conv_matrix(weight, (2, 3, 4)).toarray()
+    np.testing.assert_array_equal(got, conv_matrix(weight, (2, 3, 4), Conv2d(2, 3, 5)).toarray())
+
+
+def test_symbolic_matrix_of_two_layers_by_hand() -> None:
+    """Two 1×1 layers on a 1×2 image: the product of the two weights on the diagonal."""
+    m = network_matrix_symbolic(Network((1, 1, 2), (Conv2d(1, 1, 1), Conv2d(1, 1, 1))))
+    assert [[str(v) for v in row] for row in m.tolist()] == [["A1*B1", "0"], ["0", "A1*B1"]]
+    eight = network_matrix_symbolic(Network((1, 1, 64), (Conv2d(1, 1, 1),)))
+    assert eight.shape == (64, 64)  # 64 entries per shape: 4096, the limit, is allowed
