@@ -792,5 +792,7 @@ def test_symbolic_matrix_of_two_layers_by_hand() -> None:
     """Two 1×1 layers on a 1×2 image: the product of the two weights on the diagonal."""
     m = network_matrix_symbolic(Network((1, 1, 2), (Conv2d(1, 1, 1), Conv2d(1, 1, 1))))
     assert [[str(v) for v in row] for row in m.tolist()] == [["A1*B1", "0"], ["0", "A1*B1"]]
+    three = network_matrix_symbolic(Network((1, 1, 1), (Conv2d(1, 1, 1),) * 3))
+    assert str(three[0, 0]) == "A1*B1*C1"  # each layer its own weights, in order
     eight = network_matrix_symbolic(Network((1, 1, 64), (Conv2d(1, 1, 1),)))
     assert eight.shape == (64, 64)  # 64 entries per shape: 4096, the limit, is allowed
