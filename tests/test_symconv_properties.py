@@ -794,5 +794,11 @@ def test_symbolic_matrix_of_two_layers_by_hand() -> None:
     assert [[str(v) for v in row] for row in m.tolist()] == [["A1*B1", "0"], ["0", "A1*B1"]]
     three = network_matrix_symbolic(Network((1, 1, 1), (Conv2d(1, 1, 1),) * 3))
     assert str(three[0, 0]) == "A1*B1*C1"  # each layer its own weights, in order
+    mixed = network_matrix_symbolic(
+        Network((1, 1, 3), (Conv2d(1, 1, 1), Conv2d(), Conv2d(1, 1, 1)))
+    )
+    assert str(mixed[1, 1]) == "A1*B5*C1"  # a 3×3 layer between two 1×1 layers
+    up = network_matrix_symbolic(Network((1, 1, 2), (Upsample(2), Conv2d(1, 1, 1))))
+    assert up.shape == (8, 2) and str(up[7, 1]) == "A1"  # a layer after an upsampling
     eight = network_matrix_symbolic(Network((1, 1, 64), (Conv2d(1, 1, 1),)))
     assert eight.shape == (64, 64)  # 64 entries per shape: 4096, the limit, is allowed
