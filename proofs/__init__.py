@@ -18,6 +18,7 @@ from ._registry import (
     run,
     run_many,
 )
+from ._reprove import Reproved, reprove
 from ._result import Evidence, Result, Status
 from ._z3 import available_solvers, using_solvers
 from .audit import AuditRow, audit_tables
@@ -28,6 +29,7 @@ __all__ = [
     "Check",
     "Evidence",
     "Outcome",
+    "Reproved",
     "Result",
     "Status",
     "audit_tables",
@@ -37,6 +39,7 @@ __all__ = [
     "identities",
     "load_all",
     "register",
+    "reprove",
     "run",
     "run_many",
     "using_solvers",

@@ -37,6 +37,15 @@ I = sp.Identity(d)
 M = I - gamma * S
 """
 
+_CHORD = """\
+b, xj, phi0, gamma, bx = sp.symbols("b_j x_j phi0 gamma Bx", real=True)
+# the one assumption: x_1 != phi(0), so q = phi(0) - x_1 and p = phi^-1(x_1) are nonzero
+q = sp.Symbol("q", real=True, nonzero=True)
+p = sp.Symbol("p", real=True, nonzero=True)
+x1 = phi0 - q
+s = SIGN * q / p  # the chord's slope s_i (SIGN = -1 is the sign the paper prints)
+"""
+
 _X = """\
 x = sp.Symbol("x", real=True)
 sig = 1 / (1 + sp.exp(-x))
@@ -103,6 +112,25 @@ rhs = (A - sp.Identity(d)) * X * X.T
         "M^(t+1) S = S M^(t+1)",
         _THM1_SYMBOLS
         + "lhs = P * M * S - S * P * M\nrhs = (P * S - S * P) * M + P * (M * S - S * M)\n",
+    ),
+    Identity(
+        "thm2.chord-update",
+        "thm2.linearization",
+        "with s = (phi(0) - x_1)/p, p = phi^-1(x_1), and gamma_i = gamma/s: the chord update "
+        "b_j + gamma_i x_j (-s Bx + phi(0) - x_1) is the gradient descent update "
+        "b_j - gamma x_j (Bx - p) of B x = phi^-1(x), assuming x_1 != phi(0) (so s != 0; "
+        "the paper's printed sign is SIGN = -1)",
+        _CHORD
+        + "lhs = b + (gamma / s) * xj * (-s * bx + phi0 - x1)\nrhs = b - gamma * xj * (bx - p)\n",
+        (("SIGN", 1),),
+    ),
+    Identity(
+        "thm2.chord-through",
+        "thm2.linearization",
+        "the chord phi(0) + OFFSET - s z with s = (phi(0) - x_1)/p passes through (p, x_1), "
+        "p = phi^-1(x_1), assuming x_1 != phi(0) (Appendix B's chord has OFFSET = 0)",
+        _CHORD + "lhs = phi0 + OFFSET - s * p\nrhs = x1\n",
+        (("SIGN", 1), ("OFFSET", 0)),
     ),
     Identity(
         "thm2.sigmoid-d1",

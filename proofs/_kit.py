@@ -226,7 +226,7 @@ def prove_claim(
     """
     from . import _z3
 
-    v = _z3.prove(claim, assumptions=assumptions, timeout_ms=timeout_ms)
+    v = _z3.prove(claim, assumptions=assumptions, timeout_ms=timeout_ms, what=what)
     result = _z3.verdict_result(v, what)
     if v.status != Status.FAIL or exact is None:
         return result

@@ -43,6 +43,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "proofs.thm2_dynamics",
     "proofs.thm2_corollary",
     "proofs.thm3",
+    "proofs.crosscheck",
     "proofs.lemma1",
     "proofs.premise",
     "proofs.thm4",
@@ -100,6 +101,8 @@ class Outcome:
             "obligations": [
                 {
                     "what": ob.what,
+                    "assumptions": list(getattr(ob, "assumptions", ())),
+                    "claim": getattr(ob, "claim", ""),
                     "status": str(ob.status),
                     "confirmed_by": list(ob.confirmed_by),
                     "seconds": {k: round(v, 4) for k, v in ob.seconds.items()},

@@ -155,7 +155,9 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return _jsonable(value.tolist())
     try:
-        return int(value)
+        as_int = int(value)
     except (TypeError, ValueError):
-        pass
-    return str(value)
+        return str(value)
+    # an exact integer (numpy, sympy, Fraction 4/2) is a number; anything int() would
+    # truncate (Fraction 1/2, sympy 1/2) keeps its exact text
+    return as_int if as_int == value else str(value)

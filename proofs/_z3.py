@@ -80,6 +80,9 @@ class Obligation:
     confirmed_by: tuple[str, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
+    #: what the claim is proved under: the assumptions, then the claim's own antecedent
+    assumptions: tuple[str, ...] = ()
+    claim: str = ""
 
 
 def available_solvers() -> tuple[str, ...]:
@@ -135,16 +138,23 @@ def _model_dict(model: Any) -> dict[str, str]:
     return {str(d): str(model[d]) for d in model.decls()}
 
 
-def smt2_text(solver: Any, what: str) -> str:
-    """The solver's assertions as a standalone SMT-LIB 2 script whose expected answer is unsat."""
+def smt2_text(solver: Any, what: str, assumptions: tuple[str, ...] = (), claim: str = "") -> str:
+    """The solver's assertions as a standalone SMT-LIB 2 script whose expected answer is unsat.
+
+    The header states the step (``what``), each assumption it is proved under and the claim,
+    so the file can be read without the check's source.
+    """
     body = solver.to_smt2().replace("(set-info :status unknown)", "(set-info :status unsat)")
     lines = [f"; {line}" for line in what.splitlines()] or ["; obligation"]
+    shown = [f"; assuming: {a}" for a in assumptions] or ["; assuming: nothing"]
     return "\n".join(
         [
             "; obligation: the negation of the claim below, with its assumptions",
             *lines,
+            *shown,
+            *([f"; claim: {' '.join(claim.split())}"] if claim else []),
             "; expected: unsat",
-            "; re-prove: z3 FILE  or  cvc5 --nl-cov FILE",
+            "; re-prove: verify reprove DIR  (z3 and cvc5 by their Python APIs), or z3 FILE",
             "(set-logic ALL)",
             body.strip(),
             "",
@@ -228,6 +238,7 @@ def prove(
     ante = _antecedent(claim)
     if ante is not None:
         premises.append(ante)
+    stated = (tuple(" ".join(str(a).split()) for a in premises), " ".join(str(claim).split()))
     if premises:
         vac = _solver(timeout)
         vac.add(*premises)
@@ -239,13 +250,13 @@ def prove(
                 "the assumptions are contradictory (no value satisfies them), so the claim "
                 "would hold vacuously; nothing is proved",
             )
-            _log(label, "", v, {}, {})
+            _log(label, "", v, {}, {}, stated)
             return v
     s = _solver(timeout)
     for a in assumptions:
         s.add(a)
     s.add(z3.Not(claim))
-    smt2 = smt2_text(s, label)
+    smt2 = smt2_text(s, label, *stated)
     t0 = time.perf_counter()
     r = s.check()
     times = {"z3": time.perf_counter() - t0}
@@ -263,11 +274,11 @@ def prove(
                 _model_dict(m),
                 "z3: a model was found but substituting it into the claim did not confirm it",
             )
-        _log(label, smt2, v, times, answers)
+        _log(label, smt2, v, times, answers, stated)
         return v
     if r != z3.unsat:
         v = Verdict(Status.UNKNOWN, None, f"z3: unknown ({s.reason_unknown()})")
-        _log(label, smt2, v, times, answers)
+        _log(label, smt2, v, times, answers, stated)
         return v
     confirmed = ["z3"]
     if "cvc5" in solvers():
@@ -277,26 +288,32 @@ def prove(
         answers["cvc5"] = ans
         if ans == "sat":
             v = Verdict(Status.ERROR, None, "solvers disagree: z3 says unsat, cvc5 says sat")
-            _log(label, smt2, v, times, answers)
+            _log(label, smt2, v, times, answers, stated)
             return v
         if ans != "unsat":
             v = Verdict(Status.UNKNOWN, None, "z3: unsat, but cvc5: unknown (time limit)")
-            _log(label, smt2, v, times, answers)
+            _log(label, smt2, v, times, answers, stated)
             return v
         confirmed.append("cvc5")
     v = Verdict(
         Status.PASS, None, f"the negation is unsat ({', '.join(confirmed)})", tuple(confirmed)
     )
-    _log(label, smt2, v, times, answers)
+    _log(label, smt2, v, times, answers, stated)
     return v
 
 
 def _log(
-    what: str, smt2: str, v: Verdict, times: dict[str, float], answers: dict[str, str]
+    what: str,
+    smt2: str,
+    v: Verdict,
+    times: dict[str, float],
+    answers: dict[str, str],
+    stated: tuple[tuple[str, ...], str],
 ) -> None:
     log = _LOG.get()
     if log is not None:
-        log.append(Obligation(what, smt2, v.status, v.solvers, dict(times), dict(answers)))
+        ob = Obligation(what, smt2, v.status, v.solvers, dict(times), dict(answers), *stated)
+        log.append(ob)
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def _ceil_formula(s: int) -> int:
     evidence="exact",
     reference="Section 3.2; Tables 1–2",
     quick_params={"max_size": 32},
-    wrong=({"formula": lambda s: s**4 // 9},),
+    wrong=({"formula": lambda s: s**4 // 9}, {"formula": lambda s: -(-(s**4) // 9) + 1}),
 )
 def check_heuristic(
     *, quick: bool = False, max_size: int = 64, formula: Callable[[int], int] = _ceil_formula

@@ -37,7 +37,7 @@ from ._result import Evidence, Result
     evidence="exact",
     reference="Corollary of Theorem 4 (Section 3.1)",
     quick_params={"max_size": 24},
-    wrong=({"min_size": 3},),
+    wrong=({"min_size": 3}, {"min_size": 5}),
 )
 def check_depth2(
     *,
@@ -55,6 +55,8 @@ def check_depth2(
             if cert.forced_zeros == 0 or not cert.certified:
                 bad.append({"size": s, "filters": f, "certificate": cert.describe()})
     sharp = {s: certify(conv_stack(s, 2)).forced_zeros == 0 for s in range(1, min_size)}
+    # the size is sharp: below it two layers have full support (else the claim is too weak)
+    bad += [{"size": s, "filters": 1, "full_support": False} for s, ok in sharp.items() if not ok]
     return Result.verdict(
         not bad,
         Evidence.EXACT,

@@ -40,7 +40,10 @@ def _formula(s: int, k: int) -> int:
     evidence="exact",
     reference="Theorem 4 (generalized to kernel k)",
     quick_params={"max_size": 32},
-    wrong=({"formula": lambda s, k: max(1, -(-(s - 1) // (k - 1)))},),
+    wrong=(
+        {"formula": lambda s, k: max(1, -(-(s - 1) // (k - 1)))},
+        {"formula": lambda s, k: _formula(s, k) + 1},
+    ),
     extension=True,
 )
 def check_depth_formula(

@@ -274,7 +274,7 @@ def check_fc_linear(
         "numeric evidence: the rank is read with a relative singular-value threshold",
     ),
     reference="Theorem 3; Supplementary Material C",
-    wrong=({"claimed_rank": 3},),
+    wrong=({"claimed_rank": 3}, {"claimed_rank": 5}),
 )
 def check_conv_full_rank(
     *,

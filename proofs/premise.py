@@ -38,7 +38,7 @@ from ._result import Evidence, Result
     evidence="exact",
     reference="Section 3.1; Lemma 1; Appendix D",
     quick_params={"max_size": 32},
-    wrong=({"min_size": 2},),
+    wrong=({"min_size": 2}, {"min_size": 4}),
 )
 def check_single_layer(*, quick: bool = False, min_size: int = 3, max_size: int = 64) -> Result:
     from symconv import certify, conv_stack

@@ -43,7 +43,7 @@ def _half(s: int) -> int:
     evidence="exact",
     reference="Section 4",
     quick_params={"max_size": 32},
-    wrong=({"claimed": lambda s: s - 1},),
+    wrong=({"claimed": lambda s: s - 1}, {"claimed": lambda s: s // 2 - 2}),
     extension=True,
 )
 def check_downsampling_depth(

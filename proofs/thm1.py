@@ -487,7 +487,7 @@ _FACT_TEXT = {
     ),
     evidence="exact",
     reference="Theorem 1; Appendix A",
-    wrong=({"claimed_rank_offset": 1},),
+    wrong=({"claimed_rank_offset": 1}, {"claimed_rank_offset": -1}),
 )
 def check_min_norm(
     *,

@@ -108,12 +108,17 @@ def check_row_span(
     update b_j <- b_j - gamma sum_i x_j(i) (B x(i) - phi^-1(x_1(i))) of the linear problem
     B x(i) = phi^-1(x(i)). This holds with s_i = (phi(0) - x_1(i)) / phi^-1(x_1(i)); the paper
     prints s_i = -(phi(0) - x_1(i)) / phi^-1(x_1(i)), whose sign does not match its own
-    update (it would make the chord pass through (p, 2 phi(0) - x) instead).""",
-    method="""sympy, with symbols for b_j, x_j, x_1, phi(0), the preimage p (nonzero) and
-    the value B x: the chord update with gamma_i = gamma / s_i minus the linear gradient
-    descent update simplifies to 0 for s = (phi(0) - x_1)/p, and the line phi(0) - s z
-    passes through (p, x_1). With the sign as printed in the paper the difference is not
-    zero, and the check, asked to use that sign, fails with that difference.""",
+    update (it would make the chord pass through (p, 2 phi(0) - x) instead). Both assume
+    x_1(i) != phi(0), which Appendix B uses without stating it: otherwise s_i = 0 and
+    gamma_i = gamma / s_i is undefined.""",
+    method="""sympy, with symbols for b_j, x_j, phi(0), gamma, the value B x, the preimage
+    p = phi^-1(x_1) and q = phi(0) - x_1, both nonzero: the assumption x_1 != phi(0), without
+    which the slope s is 0 and gamma_i = gamma / s is undefined. Two identities, exported by
+    verify certificates as standalone scripts (thm2.chord-update, thm2.chord-through): the
+    chord update with gamma_i = gamma / s minus the linear gradient descent update
+    simplifies to 0 for s = (phi(0) - x_1)/p, and the line phi(0) - s z passes through
+    (p, x_1). With the sign as printed in the paper the difference is not zero, and the
+    check, asked to use that sign, fails with that difference.""",
     intuition=(
         "Replacing φ by its chord makes the problem linear in B, and the per-example "
         "step γ/s_i cancels the chord's slope: the update becomes plain gradient "
@@ -125,27 +130,40 @@ def check_row_span(
     ),
     evidence="proof",
     reference="Appendix B",
-    wrong=({"paper_sign": True},),
+    wrong=({"paper_sign": True}, {"chord_offset": 1}),
 )
-def check_linearization(*, quick: bool = False, paper_sign: bool = False) -> Result:
-    """One example's term of the chord update vs linear gradient descent (Appendix B)."""
-    import sympy as sp
+def check_linearization(
+    *, quick: bool = False, paper_sign: bool = False, chord_offset: int = 0
+) -> Result:
+    """One example's term of the chord update vs linear gradient descent (Appendix B), from
+    the exported identities; ``chord_offset`` moves the chord's intercept (a wrong chord whose
+    update is still right: only the chord test catches it)."""
+    from . import _identities
 
-    b, xj, x1, phi0, gamma, bx = sp.symbols("b_j x_j x_1 phi0 gamma Bx", real=True)
-    p = sp.Symbol("p", real=True, nonzero=True)
-    s = (-1 if paper_sign else 1) * (phi0 - x1) / p
-    chord_update = b + (gamma / s) * xj * (-s * bx + phi0 - x1)
-    linear_update = b - gamma * xj * (bx - p)
-    difference = sp.simplify(chord_update - linear_update)
-    through = sp.simplify((phi0 - s * p) - x1)
-    holds = difference == 0 and through == 0
-    return Result.verdict(
-        holds,
+    sign = -1 if paper_sign else 1
+    runs = (
+        ("thm2.chord-update", {"SIGN": sign}, "chord update - linear GD update"),
+        ("thm2.chord-through", {"SIGN": sign, "OFFSET": chord_offset}, "chord(p) - x_1"),
+    )
+    parts = []
+    for name, params, label in runs:
+        rest = _identities.evaluate(name, **params)[2]
+        parts.append(
+            Result.verdict(
+                rest is None,
+                Evidence.PROOF,
+                f"{name}: {label} = 0",
+                fail_lead=f"{name}: {label} = {rest} with {params}",
+                counterexample=None if rest is None else {"identity": name, "residual": str(rest)},
+            )
+        )
+    s = f"{'-' if paper_sign else ''}(phi0 - x_1)/p"
+    return Result.combine(
         Evidence.PROOF,
-        f"with s_i = {s}: chord update - linear GD update = {difference}, "
-        f"chord(p) - x_1 = {through}",
-        s=str(s),
-        counterexample=None
-        if holds
-        else {"update_difference": str(difference), "chord_at_p_minus_x1": str(through)},
+        parts,
+        f"with s_i = {s}: chord update - linear GD update = 0 and the chord passes through "
+        "(p, x_1), assuming x_1 != phi(0)",
+        fail_lead="the chord update is not gradient descent on B x(i) = phi^-1(x(i))",
+        s=s,
+        assumptions=["x_1 != phi(0), i.e. q = phi(0) - x_1 != 0 and p = phi^-1(x_1) != 0"],
     )

@@ -198,7 +198,10 @@ def _one_case(
     evidence="exact",
     reference="Theorem 3; Appendix C; Appendix A (minimum-norm limit)",
     quick_params={"cases": QUICK_CASES},
-    wrong=({"cases": ((2, 5),), "claimed_rank": lambda s: 1},),
+    wrong=(
+        {"cases": ((2, 5),), "claimed_rank": lambda s: 1},
+        {"cases": ((2, 5),), "claimed_rank": lambda s: s * s + 1},
+    ),
 )
 def check_rank(
     *,

@@ -32,6 +32,10 @@ def _s_minus_1(s: int) -> int:
     return s - 1
 
 
+def _plus_1(depth: Any) -> Any:
+    return depth + 1
+
+
 _RECHECK_MAX_SIZE = 8  # sizes whose certificates are re-verified entry by entry
 
 
@@ -215,6 +219,7 @@ def check_depth_bound(
     reference="Theorem 4 (Section 3.1); Appendix D",
     quick_params={"sizes": QUICK_SIZES},
     wrong=({"claimed": lambda s: s - 2},),
+    extension=True,  # the paper proves only the lower bound; that s − 1 suffices is ours
 )
 def check_tight(
     *,
@@ -353,12 +358,28 @@ def check_filters_invariant(
     assumptions=("3×3 filters, stride 1, zero padding 1; every s ≥ 2 and L ≥ 1",),
     evidence="exact",
     reference="Theorem 4 (Section 3.1)",
-    wrong=({"claimed": lambda s: s - 2},),
+    wrong=(
+        {"claimed": lambda s: s - 2},
+        {"claimed": lambda s: s},
+        {"reach": lambda L: L},
+        {"reach": lambda L: L + 2},
+    ),
+    extension=True,
 )
 def check_all_sizes(
-    *, quick: bool = False, claimed: Callable[[Any], Any] = _s_minus_1, radius: int = 1
+    *,
+    quick: bool = False,
+    claimed: Callable[[Any], Any] = _s_minus_1,
+    reach: Callable[[Any], Any] = _plus_1,
+    radius: int = 1,
 ) -> Result:
-    """``claimed(s)`` is applied to z3's integer ``s``: the claimed least full depth."""
+    """``claimed(s)`` is applied to z3's integer ``s``: the claimed least full depth;
+    ``reach(L)`` is the claimed reach of ``L + 1`` layers (the band lemma says ``L + 1``).
+
+    The induction step is two claims, each its own obligation: *reach* (pixels within
+    ``reach(L)`` are joined by a path through some m) and *no reach beyond* (every such path
+    stays within ``reach(L)``), the direction the lower bound of Theorem 4 rests on. A
+    ``reach`` too small fails the second, one too large the first."""
     import numpy as np
     import z3
 
@@ -389,8 +410,19 @@ def check_all_sizes(
 
     inside = z3.And(0 <= i, i < s, 0 <= j, j < s, L >= 0)
     step = z3.Exists([m], z3.And(0 <= m, m < s, absz(i - m) <= radius * L, absz(m - j) <= radius))
-    induction = z3.Implies(inside, step == (absz(i - j) <= radius * (L + 1)))
-    parts.append(prove_claim(induction, "band lemma induction step"))
+    within = absz(i - j) <= radius * reach(L)
+    parts.append(
+        prove_claim(
+            z3.Implies(z3.And(inside, within), step),
+            "band lemma induction step, reach: |i−j| ≤ L+1 ⇒ some m joins i and j",
+        )
+    )
+    parts.append(
+        prove_claim(
+            z3.Implies(z3.And(inside, step), within),
+            "band lemma induction step, no reach beyond: a path through m ⇒ |i−j| ≤ L+1",
+        )
+    )
 
     full = z3.ForAll(
         [i, j], z3.Implies(z3.And(0 <= i, i < s, 0 <= j, j < s), absz(i - j) <= radius * L)

@@ -118,7 +118,10 @@ def _named(size: int, i: int, j: int) -> str:
     evidence="exact",
     reference="Theorem 4; Lemma 1; Appendix D",
     quick_params={"sizes": (3, 4), "filter_sizes": (4,)},
-    wrong=({"sizes": (3, 4), "filter_sizes": (), "claimed_depth": lambda s: s - 2},),
+    wrong=(
+        {"sizes": (3, 4), "filter_sizes": (), "claimed_depth": lambda s: s - 2},
+        {"sizes": (3, 4), "filter_sizes": (), "claimed_depth": lambda s: s},
+    ),
 )
 def check_symbolic(
     *,

@@ -50,6 +50,7 @@ REFERENCES = {
     "thm1": ("Theorem 1", "Appendix A"),
     "thm2": ("Theorem 2", "Assumption 1", "Appendix B", "Corollary"),
     "thm3": ("Theorem 3",),
+    "symconv": ("Appendix D",),
     "lemma1": ("Lemma 1",),
     "premise": ("Section 3.1",),
     "thm4": ("Theorem 4",),

@@ -132,9 +132,10 @@ def test_row_span_other_sizes() -> None:
 def test_linearization_with_papers_sign_fails() -> None:
     result = check_linearization(paper_sign=True)
     assert result.status == Status.FAIL
-    cex = result.data["counterexample"]
-    assert cex["update_difference"] == "-2*gamma*p*x_j"
-    assert cex["chord_at_p_minus_x1"] == "2*phi0 - 2*x_1"
+    update, chord = result.data["parts"]
+    assert update["data"]["counterexample"]["residual"] == "-2*gamma*p*x_j"
+    assert chord["data"]["counterexample"]["residual"] == "2*q"  # q = phi(0) - x_1
+    assert result.data["counterexample"]["identity"] == "thm2.chord-update"
 
 
 # ----------------------------------------------------------------------------- conclusion
@@ -184,7 +185,9 @@ def test_adaptive_step_reaches_min_norm(seed: int) -> None:
 
 
 def test_corollary_collinear_preimages_fail_the_papers_rank_claim() -> None:
-    result = check_corollary(instances=("d3-n2-collinear-preimages",))
+    restated = check_corollary(instances=("d3-n2-collinear-preimages",))
+    assert restated.status == Status.PASS  # the rank claim does not apply there
+    result = check_corollary(instances=("d3-n2-collinear-preimages",), rank_condition=False)
     assert result.status == Status.FAIL
     cex = result.data["counterexample"]
     assert cex["rank_A_inf"] == 1 and cex["dim_span"] == 2

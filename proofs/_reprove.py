@@ -1,0 +1,113 @@
+"""Re-prove a folder of exported solver obligations with z3 and cvc5, after ``pip install``.
+
+``verify certificates --out DIR`` writes every solver obligation behind a ``proof`` verdict
+as a standalone SMT-LIB 2 file whose header says ``; expected: unsat``. Installing the
+toolkit gives the solvers as Python packages (``z3-solver``, ``cvc5``), not as commands, so
+this module re-proves the files through their Python APIs: ``proofs.reprove(DIR)`` from
+Python, and :func:`main` for the command line (``verify reprove DIR [--solvers z3,cvc5]
+[--json]``). Each file is given, as text, to z3 (fixed seed,
+time limit) and to cvc5 (option ``nl-cov``, fixed seed, time limit); a file is ``ok`` when
+every solver answers what its header expects. The exit status is 0 when every file is ok,
+1 otherwise (2 for a folder with no ``.smt2`` file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ._z3 import SEED, TIMEOUT_MS, cvc5_check
+
+__all__ = ["Reproved", "expected_answer", "main", "reprove", "z3_check"]
+
+
+@dataclass(frozen=True)
+class Reproved:
+    """One file's answers: ``ok`` when every solver gave the ``expected`` answer."""
+
+    file: str
+    expected: str
+    answers: dict[str, str]
+    seconds: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.answers) and all(a == self.expected for a in self.answers.values())
+
+
+def expected_answer(text: str) -> str:
+    """The answer the file's header expects (``; expected: unsat``); ``unsat`` if none."""
+    for line in text.splitlines():
+        if line.startswith("; expected:"):
+            return line.split(":", 1)[1].strip()
+        if line and not line.startswith(";"):
+            break
+    return "unsat"
+
+
+def z3_check(smt2: str, timeout_ms: int = TIMEOUT_MS) -> str:
+    """z3's answer (``sat``/``unsat``/``unknown``) to an SMT-LIB 2 script, fixed seed."""
+    import z3
+
+    s = z3.Solver()
+    s.set("timeout", int(timeout_ms))
+    s.set("random_seed", SEED)
+    s.from_string(smt2)
+    return str(s.check())
+
+
+def reprove(
+    folder: str | Path,
+    *,
+    solvers: tuple[str, ...] = ("z3", "cvc5"),
+    timeout_ms: int = TIMEOUT_MS,
+) -> list[Reproved]:
+    """Re-prove every ``*.smt2`` under ``folder`` (sorted by path) with each of ``solvers``."""
+    unknown = [s for s in solvers if s not in ("z3", "cvc5")]
+    if unknown or not solvers:
+        raise ValueError(f"solvers must be among z3, cvc5; got {solvers}")
+    check = {"z3": z3_check, "cvc5": cvc5_check}
+    root = Path(folder)
+    out = []
+    for path in sorted(root.rglob("*.smt2")):
+        text = path.read_text(encoding="utf-8")
+        answers, seconds = {}, {}
+        for name in solvers:
+            t0 = time.perf_counter()
+            answers[name] = check[name](text, timeout_ms)
+            seconds[name] = round(time.perf_counter() - t0, 4)
+        out.append(Reproved(str(path.relative_to(root)), expected_answer(text), answers, seconds))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="verify reprove", description=__doc__.split("\n")[0])
+    ap.add_argument("folder", type=Path, help="a folder written by `verify certificates --out`")
+    ap.add_argument("--solvers", default="z3,cvc5", help="z3, cvc5 or z3,cvc5 (default)")
+    ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+    args = ap.parse_args(argv)
+    if not args.folder.is_dir():
+        print(f"folder: not a directory (got {str(args.folder)!r})", file=sys.stderr)
+        return 2
+    try:
+        results = reprove(args.folder, solvers=tuple(args.solvers.split(",")))
+    except ValueError as exc:
+        print(f"solvers: {exc}", file=sys.stderr)
+        return 2
+    if not results:
+        print(f"folder: no .smt2 file under {str(args.folder)!r}", file=sys.stderr)
+        return 2
+    ok = sum(r.ok for r in results)
+    if args.json:
+        rows = [{**asdict(r), "ok": r.ok} for r in results]
+        print(json.dumps({"files": rows, "ok": ok, "total": len(results)}, indent=1))
+    else:
+        for r in results:
+            said = ", ".join(f"{k} {v}" for k, v in r.answers.items())
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.file}: expected {r.expected}; {said}")
+        print(f"{ok} of {len(results)} obligations re-proved by {args.solvers}")
+    return 0 if ok == len(results) else 1

@@ -1,0 +1,141 @@
+"""``symconv.two-paths``: a wrong symconv makes ``verify all`` fail, not only the tests.
+
+Each mutation below is a realistic slip in symconv (the kernel flipped, a factor built from
+the wrong axis, a count that drops a factor, an off-by-one tap); applied to the loaded
+source, it must turn the check's verdict to ``fail``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import symconv._depth
+import symconv._layers
+import symconv._matrices
+import symconv._patterns
+from proofs import Status
+from proofs.crosscheck import check_two_paths, random_networks
+from tests._mutate import mutate
+
+MUTATIONS = [
+    ("kernel-flip", symconv._matrices, "* k + p) * k + q", "* k + (k - 1 - p)) * k + (k - 1 - q)"),
+    (
+        "cols-from-height",
+        symconv._patterns,
+        "cols = np.eye(w, dtype=bool)",
+        "cols = np.eye(h, dtype=bool)",
+    ),
+    (
+        "full-ignores-cols",
+        symconv._patterns,
+        "self.rows.all() and self.cols.all()",
+        "self.rows.all()",
+    ),
+    ("nonzeros-drop-channels", symconv._patterns, "int(self.channels.sum()) * int(", "int("),
+    ("channels-all-not-any", symconv._patterns, "ch.any(axis=0", "ch.all(axis=0"),
+    ("entry-rows-by-height", symconv._patterns, "orem // w2, irem // w]", "orem // w2, irem // h]"),
+    (
+        "tap-off-by-one",
+        symconv._matrices,
+        "i_in = i_out * stride - pad + p * dil",
+        "i_in = i_out * stride - pad + p * dil + 1",
+    ),
+    (
+        "slice-first-off-by-one",
+        symconv._matrices,
+        "first = max(0, -(-(pad - p * dil) // stride))",
+        "first = max(0, -(-(pad - p * dil) // stride) + 1)",
+    ),
+    ("upsample-axis", symconv._matrices, "(ii // s) * w + (jj // s)", "(jj // s) * w + (ii // s)"),
+    ("lo-one-narrower", symconv._depth, "np.clip(i - layer.pad, 0", "np.clip(i - layer.pad + 1, 0"),
+    (
+        "stride-ignored",
+        symconv._layers,
+        "m = (n + 2 * self.pad - span) // self.stride + 1",
+        "m = (n + 2 * self.pad - span) + 1",
+    ),
+    ("skip-dropped", symconv._matrices, "mat = (mat + body).tocsr()", "mat = body.tocsr()"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """conv_entries and the taps are cached: clear them around each mutation."""
+    from symconv._matrices import conv_entries, tap_slices, taps_1d, upsample_entries
+
+    for f in (conv_entries, tap_slices, taps_1d, upsample_entries):
+        f.cache_clear()
+    yield
+    for f in (conv_entries, tap_slices, taps_1d, upsample_entries):
+        f.cache_clear()
+
+
+def test_the_check_passes_on_symconv() -> None:
+    result = check_two_paths(quick=True, networks=16, max_size=9)
+    assert result.status == Status.PASS, result.detail
+    assert result.data["networks"] == 16
+    assert [p["status"] for p in result.data["parts"]] == ["pass"] * 4
+
+
+@pytest.mark.parametrize(("name", "module", "old", "new"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_a_wrong_symconv_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch, name: str, module, old: str, new: str
+) -> None:
+    mutate(monkeypatch, module, old, new)
+    result = check_two_paths(quick=True)
+    assert result.status == Status.FAIL, f"{name}: {result.detail}"
+    assert result.data["counterexample"]
+
+
+def test_the_wrong_variants_fail_their_own_part() -> None:
+    flip = check_two_paths(quick=True, convention="convolution")
+    order = check_two_paths(quick=True, factor_order="cols-rows")
+    assert [p["status"] for p in flip.data["parts"]] == ["fail", "pass", "pass", "pass"]
+    assert [p["status"] for p in order.data["parts"]] == ["pass", "fail", "pass", "pass"]
+    assert "convolution" in flip.detail and "cols-rows" not in order.detail
+
+
+def test_random_networks_are_what_the_check_says() -> None:
+    nets = random_networks(40)
+    assert len(nets) == 40 and len(set(nets)) == 40
+    assert sum(n.in_shape[1] != n.in_shape[2] for n in nets) >= 20  # non-square
+    assert sum(n.in_shape[0] > 1 for n in nets) >= 15  # multi-channel
+    kinds = {type(layer).__name__ for n in nets for layer in n.layers}
+    assert kinds == {"Conv2d", "Upsample", "Residual"}
+    assert any(getattr(layer, "stride", 1) > 1 for n in nets for layer in n.layers)
+    assert any(getattr(layer, "dilation", 1) > 1 for n in nets for layer in n.layers)
+    assert random_networks(7, seed=3) == random_networks(7, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("name", "module", "old", "new"),
+    [
+        (
+            "skip-block-off-by-one",
+            symconv._layers,
+            "convs[start : start + skip_every]",
+            "convs[start : start + skip_every + 1]",
+        ),
+        (
+            "hidden-width-channels",
+            symconv._layers,
+            "[filters] * (depth - 1)",
+            "[channels] * (depth - 1)",
+        ),
+        ("message-dropped", symconv._layers, 'f"input has {c} channels"', '"wrong input"'),
+        (
+            "heuristic-name",
+            symconv._depth,
+            'check_positive_int("size", size)\n    check_positive_int("kernel", kernel)\n    ret',
+            'check_positive_int("n", size)\n    check_positive_int("kernel", kernel)\n    ret',
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "-" in v else None,
+)
+def test_a_wrong_description_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch, name: str, module, old: str, new: str
+) -> None:
+    mutate(monkeypatch, module, old, new)
+    result = check_two_paths(quick=True, networks=4, max_size=4)
+    assert result.status == Status.FAIL, name
+    assert result.data["parts"][3]["status"] == "fail"
