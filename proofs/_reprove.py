@@ -13,16 +13,13 @@ every solver answers what its header expects. The exit status is 0 when every fi
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._z3 import SEED, TIMEOUT_MS, cvc5_check
 
-__all__ = ["Reproved", "expected_answer", "main", "reprove", "z3_check"]
+__all__ = ["Reproved", "expected_answer", "reprove", "z3_check"]
 
 
 @dataclass(frozen=True)
@@ -82,32 +79,3 @@ def reprove(
             seconds[name] = round(time.perf_counter() - t0, 4)
         out.append(Reproved(str(path.relative_to(root)), expected_answer(text), answers, seconds))
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="verify reprove", description=__doc__.split("\n")[0])
-    ap.add_argument("folder", type=Path, help="a folder written by `verify certificates --out`")
-    ap.add_argument("--solvers", default="z3,cvc5", help="z3, cvc5 or z3,cvc5 (default)")
-    ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
-    args = ap.parse_args(argv)
-    if not args.folder.is_dir():
-        print(f"folder: not a directory (got {str(args.folder)!r})", file=sys.stderr)
-        return 2
-    try:
-        results = reprove(args.folder, solvers=tuple(args.solvers.split(",")))
-    except ValueError as exc:
-        print(f"solvers: {exc}", file=sys.stderr)
-        return 2
-    if not results:
-        print(f"folder: no .smt2 file under {str(args.folder)!r}", file=sys.stderr)
-        return 2
-    ok = sum(r.ok for r in results)
-    if args.json:
-        rows = [{**asdict(r), "ok": r.ok} for r in results]
-        print(json.dumps({"files": rows, "ok": ok, "total": len(results)}, indent=1))
-    else:
-        for r in results:
-            said = ", ".join(f"{k} {v}" for k, v in r.answers.items())
-            print(f"{'ok  ' if r.ok else 'FAIL'} {r.file}: expected {r.expected}; {said}")
-        print(f"{ok} of {len(results)} obligations re-proved by {args.solvers}")
-    return 0 if ok == len(results) else 1

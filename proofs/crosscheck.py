@@ -386,6 +386,15 @@ def _refusal_problems() -> list[dict[str, Any]]:
     "it must equal the Kronecker-factored pattern and its counts, the sparse boolean "
     "product, pattern_is_full and the certificate's counts. The least full depth from "
     "endpoint maps must equal boolean powers of the band built by index arithmetic.",
+    intuition=(
+        "Two independent ways to the same matrix — symconv's tables and a plain forward "
+        "pass by index arithmetic — must agree entry for entry; with positive weights "
+        "nothing cancels, so the nonzero entries are exactly the paths of weights."
+    ),
+    assumptions=(
+        "integer weights drawn per network (seeded), exact float and modular arithmetic",
+        "random networks: non-square, multi-channel, strided, dilated, upsampling, skips",
+    ),
     evidence="exact",
     reference="Appendix D; Theorem 4 (Section 3.1)",
     quick_params={"networks": 16, "max_size": 9},

@@ -123,13 +123,20 @@ def test_reprove_a_folder_with_both_solvers(tmp_path: Path) -> None:
         proofs.reprove(tmp_path, solvers=("yices",))
 
 
-def test_reprove_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from proofs._reprove import expected_answer, main
+def test_reprove_command_exit_status(tmp_path: Path) -> None:
+    import io
+
+    from proofs._reprove import expected_answer
+    from verifier.cli import main as verify
+
+    def main(argv: list[str]) -> int:
+        main.out = io.StringIO()  # type: ignore[attr-defined]
+        return verify(["reprove", *argv], main.out, io.StringIO())  # type: ignore[attr-defined]
 
     assert main([str(tmp_path)]) == 2  # nothing to re-prove
     (tmp_path / "t.smt2").write_text("; expected: unsat\n(assert false)\n(check-sat)\n")
     assert main([str(tmp_path), "--solvers", "z3"]) == 0
-    assert "1 of 1 obligations re-proved by z3" in capsys.readouterr().out
+    assert "1 of 1 obligations re-proved by z3" in main.out.getvalue()  # type: ignore[attr-defined]
     (tmp_path / "s.smt2").write_text("; expected: unsat\n(assert true)\n(check-sat)\n")
     assert main([str(tmp_path), "--json"]) == 1
     assert main([str(tmp_path / "missing")]) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import textwrap
 import time
 from argparse import ArgumentParser, Namespace, _SubParsersAction
@@ -73,6 +74,23 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
     _only_arg(p, "comma-separated id prefixes (e.g. thm1,lemma1)")
     _solvers_arg(p)
     p.set_defaults(handler=_certificates)
+
+    p = sub.add_parser(
+        "reprove",
+        help="re-prove a folder of .smt2 certificates with z3 and cvc5 (their Python APIs)",
+        description="Re-prove every .smt2 file under DIR (written by verify certificates) with "
+        "each solver, through the solvers' Python APIs: no solver command needs to be "
+        "installed. Exit 0 when every file gets its expected answer from every solver.",
+    )
+    p.add_argument("dir", metavar="DIR", type=A.path_text(), help="a certificates folder")
+    p.add_argument(
+        "--solvers",
+        default=("z3", "cvc5"),
+        type=A.solvers(),
+        help="z3 or z3,cvc5 (default: both)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_reprove)
 
 
 def _only_arg(p: ArgumentParser, text: str) -> None:
@@ -292,12 +310,22 @@ def _print_obligations(
         by = " and ".join(ob.confirmed_by) if ob.confirmed_by else "not confirmed"
         line = f"{i}. [{ob.status}; {by}] {' '.join(ob.what.split())}"
         print(textwrap.fill(line, 88, initial_indent="  ", subsequent_indent="     "), file=out)
+        for text in [f"assuming: {a}" for a in ob.assumptions] or ["assuming: nothing"]:
+            print(_indented(text), file=out)
+        if ob.claim:
+            print(_indented(f"claim: {ob.claim}"), file=out)
     note = (
         "Each step is proved by showing that its negation, together with its assumptions, "
         "has no solution; the assumptions are listed in the step and were first checked "
         "to be satisfiable (not contradictory)."
     )
     print(fill(note), file=out)
+
+
+def _indented(text: str) -> str:
+    return textwrap.fill(
+        " ".join(text.split()), 88, initial_indent="     ", subsequent_indent="       "
+    )
 
 
 def _uses_solver(check: _registry.Check) -> bool:
@@ -332,13 +360,15 @@ def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
             bad += ob.status != Status.PASS
             index.append({"file": name, "check": o.check.id, "kind": "smt2", "what": ob.what,
                           "status": str(ob.status), "confirmed_by": list(ob.confirmed_by),
+                          "assumptions": list(ob.assumptions), "claim": ob.claim,
                           "seconds": {k: round(v, 4) for k, v in ob.seconds.items()}})  # fmt: skip
     times = {n: sum(r["seconds"].get(n, 0.0) for r in index) for n in names}
     scripts, bad_identities = _sympy_scripts(target, {c.id for c in checks}, index)
     write_atomic(target / "index.json", json.dumps({"solvers": list(names), "files": index},
                                                     indent=1) + "\n")  # fmt: skip
+    sources = len({r["check"] for r in index})  # the checks whose obligations were written
     print(
-        f"{written} obligations (SMT-LIB 2, .smt2) from {len(outcomes)} checks and "
+        f"{written} obligations (SMT-LIB 2, .smt2) from {sources} checks and "
         f"{scripts} sympy identities (standalone .py scripts) written to {target} "
         f"(obligations expect unsat; {', '.join(f'{n} {s:.2f} s' for n, s in times.items())}; "
         f"{time.perf_counter() - start:.1f} s in all)",
@@ -350,6 +380,30 @@ def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:
         print(f"{bad_identities} sympy identities do not hold (see index.json)", file=out)
     bad += bad_identities
     return 1 if bad or any(o.result.status in _BAD for o in outcomes) else 0
+
+
+def _reprove(args: Namespace, out: TextIO, err: TextIO) -> int:
+    """``verify reprove DIR``: every .smt2 under DIR against its expected answer."""
+    from dataclasses import asdict
+
+    from proofs import reprove
+
+    if not os.path.isdir(args.dir):
+        raise UsageError("DIR", args.dir, "not a folder")
+    results = reprove(args.dir, solvers=tuple(args.solvers))
+    if not results:
+        raise UsageError("DIR", args.dir, "holds no .smt2 file")
+    ok = sum(r.ok for r in results)
+    if args.json:
+        rows = [{**asdict(r), "ok": r.ok} for r in results]
+        json.dump({"files": rows, "ok": ok, "total": len(results)}, out, indent=1)
+        out.write("\n")
+    else:
+        for r in results:
+            said = ", ".join(f"{k} {v}" for k, v in r.answers.items())
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.file}: expected {r.expected}; {said}", file=out)
+        print(f"{ok} of {len(results)} obligations re-proved by {','.join(args.solvers)}", file=out)
+    return 0 if ok == len(results) else 1
 
 
 def _sympy_scripts(target: Path, check_ids: set[str], index: list[dict]) -> tuple[int, int]:

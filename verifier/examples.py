@@ -45,7 +45,11 @@ EXAMPLES: dict[str, str] = {
     "certificates": """
   verify certificates --out smt/            # every solver obligation as SMT-LIB 2 files
   verify certificates --out smt/ --only thm4
-then e.g. cvc5 smt/FILE.smt2 (each file says its expected answer: ; expected: unsat)""",
+then verify reprove smt/ (z3 and cvc5 by their Python APIs; each file says its expected
+answer: ; expected: unsat)""",
+    "reprove": """
+  verify reprove smt/                       # every .smt2 re-proved by z3 and cvc5
+  verify reprove smt/ --solvers z3 --json""",
     "audit": """
   verify audit                              # Tables 1–2: printed vs recomputed numbers
   verify audit --json""",
