@@ -46,9 +46,8 @@ def _block_title(row: dict[str, Any]) -> str:
     for s in SETS:
         v = summ.get(s)
         if isinstance(v, dict):
-            parts.append(f"{_SET_TITLES[s]} {v['landed']:.0%}")
-        elif v:
-            parts.append(f"{_SET_TITLES[s]}: {v}")
+            got = v["landed"]
+            parts.append(f"{_SET_TITLES[s]} " + (f"{got:.0%}" if isinstance(got, float) else got))
     seeds = len(row.get("per_seed") or [])
     run = "" if seeds >= MIN_SEEDS else f" ({seeds} seed{'s' if seeds > 1 else ''} run)"
     return (

@@ -19,6 +19,7 @@ __all__ = [
     "row_verdict",
     "seed_outcome",
     "seed_summary",
+    "set_medians",
 ]
 
 #: The probe sets, in the paper's order.
@@ -114,25 +115,40 @@ def row_verdict(per_seed: list[dict[str, Any]], quick: bool) -> dict[str, Any]:
     return {"verdict": verdict, "why": why, "outcome": outcome, "sets": sets}
 
 
+_MEDIANS = ("nearest_median", "ray_median", "span_median", "input_median", "output_norm_median")
+
+
+def set_medians(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per set, the row's numbers as the report's metrics table shows them: ``landed`` the
+    median over trained seeds of the landed fraction — or :data:`DID_NOT_TRAIN` when no
+    seed trained, :data:`VANISHED` when every trained seed's outputs vanished — and the
+    medians over those seeds of the distances (over all seeds when none trained)."""
+    trained = [p for p in per_seed if p.get("trained")]
+    out: dict[str, dict[str, Any]] = {}
+    for s in SETS:
+        seen = [p["sets"][s] for p in (trained or per_seed) if s in p.get("sets", {})]
+        if not seen:
+            continue
+        row = {k: float(np.median([m[k] for m in seen])) for k in _MEDIANS if k in seen[0]}
+        if not trained:
+            landed: float | str = DID_NOT_TRAIN
+        elif all(m.get("landed") == VANISHED for m in seen):
+            landed = VANISHED
+        else:
+            landed = float(np.median([_set_fraction(m) for m in seen]))
+        out[s] = {"landed": landed, "n": seen[0].get("n"), **row}
+    return out
+
+
 def seed_summary(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per set, the median over trained seeds of the landed fraction and the distances."""
+    """How many seeds trained, the fraction of trained seeds whose outputs land on every
+    set (``memorized_fraction``), and :func:`set_medians` per set."""
     trained = [p for p in per_seed if p.get("trained")]
     outcomes = [seed_outcome(p) for p in trained]
     every = [o for o in outcomes if isinstance(o, dict) and all(v == "lands" for v in o.values())]
-    out: dict[str, Any] = {
+    return {
         "trained": f"{len(trained)} of {len(per_seed)}",
-        # the fraction of trained seeds whose outputs land on every set (None: none trained)
         "memorized_fraction": len(every) / len(trained) if trained else None,
         "reached_fraction": len(trained) / len(per_seed) if per_seed else 0.0,
+        **set_medians(per_seed),
     }
-    for s in SETS:
-        seen = [p["sets"][s] for p in trained if s in p.get("sets", {})]
-        if not seen:
-            out[s] = DID_NOT_TRAIN if per_seed and s in per_seed[0].get("sets", {}) else None
-            continue
-        med = {
-            k: float(np.median([m[k] for m in seen]))
-            for k in ("nearest_median", "input_median", "output_norm_median")
-        }
-        out[s] = {"landed": float(np.median([_set_fraction(m) for m in seen])), **med}
-    return out

@@ -25,6 +25,7 @@ from ._figure1_verdict import (
     row_verdict,
     seed_outcome,
     seed_summary,
+    set_medians,
 )
 from ._metrics import DID_NOT_TRAIN, LAND_TOL, LANDING_RULE, MIN_NORM, VANISHED
 from ._verdicts import combine
@@ -336,6 +337,7 @@ def _row(
         "quick": cfg.quick,
         "seeds": list(cfg.seeds),
         "summary": seed_summary(per),
+        "metrics": set_medians(per),  # per set, medians over seeds (the report's table)
         "per_seed": per,
         "outcome": verdict["outcome"],
         "verdict": verdict["verdict"],
