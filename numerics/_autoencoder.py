@@ -290,7 +290,7 @@ def io_figure(
     ``iterated``, the output of the map applied 20 times). The title flags a run that did not
     reach its loss target or did not train; the note under it gives the landing fractions the
     text quotes, or "did not train" / "vanished" (:data:`numerics._metrics.LANDING_RULE`);
-    an output below 10 % of the training image's norm is marked under its panel."""
+    an output below 10 % of the smallest training image's norm is marked under its panel."""
     from ._figures import grid_figure, load_arrays
     from ._metrics import ITERATE, MIN_NORM, trained
 
