@@ -93,7 +93,7 @@ def _draw_block(sf: Any, row: dict[str, Any], arr: dict[str, np.ndarray]) -> Non
             coef = max(float(np.vdot(y, x)), 0.0) / xn**2
             ray = float(np.linalg.norm(y - coef * x)) / max(yn, 1e-12)
             ok = trained and bool(lands([ray], [yn], [xn])[0])
-            text = VANISHED if yn < MIN_NORM * xn else f"{np.linalg.norm(y - x) / xn:.0%} from x"
+            text = VANISHED if yn < MIN_NORM * xn else f"d = {ray:.0%}"
             a_out.set_xlabel(text, fontsize=7, color="tab:green" if ok else "tab:red")
             if col == 1:
                 a_out.set_ylabel("outputs", fontsize=8)
@@ -121,10 +121,10 @@ def figures(cfg: RunConfig, rows: list[dict[str, Any]]) -> list[Path]:
             f"Figure 1: a U-Net ({r0['width']}..{r0['width'] * 2 ** r0['depth']} channels, "
             f"{r0['depth']} max-pools) trained on one image for {r0['iterations']} "
             f"iterations; reading {label}{quick}\n"
-            f"Inputs above, outputs below. Green: the output lands on the training image "
-            f"(within {LAND_TOL:.0%} of a positive multiple of it, norm >= {MIN_NORM:.0%} of "
-            "its norm); red: it does not.\nGaussian inputs shown min-max scaled; outputs "
-            "clipped to [0, 1]; the label under an output is its distance to x, relative to ||x||.",
+            f"Inputs above, outputs below. d under an output: its distance to the nearest "
+            "positive multiple of the training image x, relative to its own norm.\nGreen: the "
+            f"output lands on x (d <= {LAND_TOL:.0%} and norm >= {MIN_NORM:.0%} of x's); red: "
+            "it does not. Gaussian inputs shown min-max scaled, outputs clipped to [0, 1].",
             fontsize=9.5, y=0.98, va="top",
         )  # fmt: skip
         for sf, (r, arr) in zip(blocks, items, strict=True):
