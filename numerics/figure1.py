@@ -343,6 +343,7 @@ def _row(
         "verdict": verdict["verdict"],
         "verdict_reason": verdict["why"],
         "verdict_sets": verdict["sets"],
+        "train_seconds": sum(p["seconds"] for p in per),  # the seeds' training, reused or not
         "seconds": time.perf_counter() - t0,
     }
     if arrays is not None:
