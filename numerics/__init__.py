@@ -18,14 +18,16 @@ from ._experiment import (
     readings_of,
 )
 from ._linalg import end_to_end_matrix
-from ._metrics import LAND_NORM, landed_on
+from ._metrics import LANDING_RULE, MIN_NORM, TRAINED_RULE, honest_landing, landed_on, lands
 from ._trainer import EnsembleResult, train_chain_ensemble, train_conv_ensemble
 from .probe import probe, probe_report, span_angle
 
 __all__ = [
     "EXPERIMENT_MODULES",
-    "LAND_NORM",
+    "LANDING_RULE",
     "MAX_SEEDS",
+    "MIN_NORM",
+    "TRAINED_RULE",
     "EnsembleResult",
     "Experiment",
     "ExperimentError",
@@ -35,7 +37,9 @@ __all__ = [
     "check_images",
     "end_to_end_matrix",
     "get_experiment",
+    "honest_landing",
     "landed_on",
+    "lands",
     "list_experiments",
     "probe",
     "probe_report",

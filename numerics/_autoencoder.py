@@ -195,7 +195,13 @@ def autoencoder_row(
     import torch
 
     from ._figures import save_arrays
-    from ._metrics import iterate_map, jacobian_spectrum, memorization_metrics
+    from ._metrics import (
+        honest_landing,
+        iterate_map,
+        jacobian_spectrum,
+        memorization_metrics,
+        trained,
+    )
     from ._nets import build_model
 
     with single_thread(cfg.quick and cfg.device == "cpu"):
@@ -247,6 +253,11 @@ def autoencoder_row(
             for s, inp in sets.items()
         }
         row["train_reconstruction"] = memorization_metrics(model, x, x)["nearest_median"]
+        # an untrained net or vanished outputs are labelled, never counted as landed
+        row["trained"] = trained(row)
+        row["metrics"] = {
+            s: honest_landing(m, did_train=row["trained"]) for s, m in row["metrics"].items()
+        }
         arrays: dict[str, Any] = {"train": x, "recon": recon}
         with torch.no_grad():
             for s, inp in sets.items():
@@ -260,41 +271,66 @@ def autoencoder_row(
         return row
 
 
+def _landing_note(s: str, m: dict[str, Any], iterated: bool) -> str:
+    """``"gaussian: 40% land, 100% after f^20"``, or the set's label (did not train, vanished)."""
+    from ._metrics import ITERATE
+
+    def show(v: Any) -> str:
+        return f"{v:.0%}" if isinstance(v, (int, float)) else str(v)
+
+    text = f"{s}: {show(m.get('landed'))}" + (" land" if isinstance(m.get("landed"), float) else "")
+    if iterated:
+        text += f", {show(m.get('iterated_landed'))} after f^{ITERATE}"
+    return text
+
+
 def io_figure(
     cfg: RunConfig, name: str, row: Row, title: str, *, iterated: bool = False
 ) -> Path | None:
     """Training images, reconstructions, then input → output for each probe set (and, with
     ``iterated``, the output of the map applied 20 times). The title flags a run that did not
-    reach its loss target; the note under it gives the landing fractions the text quotes."""
+    reach its loss target or did not train; the note under it gives the landing fractions the
+    text quotes, or "did not train" / "vanished" (:data:`numerics._metrics.LANDING_RULE`);
+    an output below 10 % of the smallest training image's norm is marked under its panel."""
     from ._figures import grid_figure, load_arrays
-    from ._metrics import ITERATE
+    from ._metrics import ITERATE, MIN_NORM, trained
 
     assert cfg.out is not None
     arr = load_arrays(cfg.out, row)
     if arr is None:
         return None
+    floor = MIN_NORM * float(
+        np.linalg.norm(arr["train"].reshape(len(arr["train"]), -1), axis=1).min()
+    )
     cols: list[tuple[str, np.ndarray]] = [("train", arr["train"]), ("f(train)", arr["recon"])]
     norm: list[bool | str] = [False, "fit01"]
+    vanish: list[float | None] = [None, floor]
     notes = []
     for s in ("gaussian", "squares", "held_out"):
         if f"in_{s}" in arr:
             cols += [(f"{s} in", arr[f"in_{s}"]), (f"{s} out", arr[f"out_{s}"])]
             norm += [s == "gaussian", "fit01"]
+            vanish += [None, floor]
             if iterated and f"iter_{s}" in arr:
                 cols.append((f"{s} f^{ITERATE}", arr[f"iter_{s}"]))
                 norm.append("fit01")
+                vanish.append(floor)
         m = (row.get("metrics") or {}).get(s)
         if m:
-            notes.append(
-                f"{s}: {m.get('landed', 0):.0%} land"
-                + (f", {m['iterated_landed']:.0%} after f^{ITERATE}" if iterated else "")
-            )
+            notes.append(_landing_note(s, m, iterated))
     if "eigvecs" in arr:
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
-    if row.get("reached") is False and "stopped_at" not in row:
+        vanish.append(None)
+    if not row.get("trained", trained(row)):
         title += (
-            f"\nDID NOT REACH the loss target {row.get('loss_target', LOSS_TOL):g}: "
+            f"\nDID NOT TRAIN: loss {row.get('loss', float('nan')):.2g} after "
+            f"{row.get('iterations')} iterations, f(train) "
+            f"{row.get('train_reconstruction', float('nan')):.0%} off the training images"
+        )
+    elif row.get("reached") is False and "stopped_at" not in row:
+        title += (
+            f"\nloss target {row.get('loss_target', LOSS_TOL):g} not reached: "
             f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
         )
     return grid_figure(
@@ -304,6 +340,7 @@ def io_figure(
         cols,
         normalize=tuple(norm),
         note="; ".join(notes),
+        vanish_below=tuple(vanish),
     )
 
 

@@ -134,6 +134,7 @@ EXPERIMENT_MODULES: dict[str, str] = {
     "nonlinear": "numerics.nonlinear",
     "early-stopping": "numerics.early_stopping",
     "initialization": "numerics.initialization",
+    "figure1": "numerics.figure1",
 }
 
 

@@ -108,6 +108,7 @@ def grid_figure(
     normalize: tuple[bool | str, ...] | None = None,
     max_rows: int = 6,
     note: str = "",
+    vanish_below: tuple[float | None, ...] | None = None,
 ) -> Path:
     """One column per ``(label, images (N, C, H, W))``; row ``r`` shows image ``r`` of each.
 
@@ -117,7 +118,9 @@ def grid_figure(
     Every column has ONE colour scale (see ``_scale``), printed in its title — never one
     scale per panel, so a near-zero output looks dark and a sign-flipped one inverted, as
     they are. The norm of each image is printed under it. ``note`` (e.g. how many outputs
-    landed on a training image) goes under the title.
+    landed on a training image) goes under the title. ``vanish_below[j]``: images of column
+    ``j`` with a smaller norm are marked "vanished" under their panel, in red (an output
+    below 10 % of the training image's norm never counts as landed).
     """
     plt = _plt()
     # every image of the first column (the training images) is shown, the others to max_rows
@@ -139,7 +142,12 @@ def grid_figure(
             if i < len(imgs):
                 ax.imshow(_show(imgs[i], lo, hi), interpolation="nearest")
                 norm_i = float(np.linalg.norm(np.asarray(imgs[i], dtype=np.float64)))
-                ax.set_xlabel(f"‖·‖ = {norm_i:.3g}", fontsize=7, labelpad=1)
+                low = vanish_below[j] if vanish_below is not None else None
+                gone = low is not None and norm_i < low
+                ax.set_xlabel(
+                    f"‖·‖ = {norm_i:.3g}" + (" vanished" if gone else ""),
+                    fontsize=7, labelpad=1, color="tab:red" if gone else "black",
+                )  # fmt: skip
             if i == 0:
                 rng = "[0, 1]" if norm is False else f"[{lo:.2g}, {hi:.2g}]"
                 ax.set_title(f"{label}\n{rng}", fontsize=8)

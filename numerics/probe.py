@@ -17,7 +17,7 @@ For **any** model:
 * the fraction of standard Gaussian, random white-square and held-out inputs ``z`` whose
   output ``f(z)`` and iterate ``f^k(z)`` (``k = ITERATE``) *land* on a training image, by
   the rule of ``numerics._metrics.landed_on``: within ``LAND_TOL`` of a positive multiple of
-  one training image, with a norm at least ``LAND_NORM`` of that image's (a vanishing
+  one training image, with a norm at least ``MIN_NORM`` of that image's (a vanishing
   output never counts);
 * for each training image ``x_i``: ``fixed_point_error = ‖f(x_i) − x_i‖/‖x_i‖``, the
   ``spectral_radius`` of the Jacobian ``J_f(x_i)`` (float64, ``torch.func.jacrev``), and
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._metrics import ITERATE, LAND_NORM, LAND_TOL, landed_on
+from ._metrics import ITERATE, LAND_TOL, MIN_NORM, landed_on
 
 if TYPE_CHECKING:
     import torch
@@ -231,7 +231,7 @@ def probe(
 #: The probe's rules in words (every report carries them).
 RULES = {
     "landed": f"ray distance ≤ {LAND_TOL} of the output's norm to a positive multiple of "
-    f"one training image, and output norm ≥ {LAND_NORM} × that image's norm",
+    f"one training image, and output norm ≥ {MIN_NORM} × that image's norm",
     "attractor": f"fixed_point_error ≤ {LAND_TOL} and spectral radius of the Jacobian "
     f"at the image < 1 − {NEUTRAL}",
     "span_angle": "largest principal angle (radians) between the top-n eigenvectors' "

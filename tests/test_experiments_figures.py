@@ -100,7 +100,12 @@ def test_tiny_experiment_writes_json_and_png(tiny, tmp_path, name: str, keys: li
             assert row["matrix_check"] < 1e-9  # torch's matrix equals symconv's exact product
             assert len(row["spectrum"]) == row["channels"] * row["size"] ** 2
         for m in row["metrics"].values():
-            assert 0.0 <= m["landed"] <= 1.0 and m["n"] >= 3
+            assert 0.0 <= m["landed_fraction"] <= 1.0 and m["n"] >= 3
+            # 4 training steps: a net that did not train is labelled, never counted as landed
+            if not row["trained"]:
+                assert m["landed"] == "did not train"
+            else:
+                assert m["landed"] == "vanished" or m["landed"] == m["landed_fraction"]
     assert res["figures"] and all(f.endswith(".png") for f in res["figures"])
     for f in res["figures"]:
         with open(f, "rb") as fh:

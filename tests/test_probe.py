@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from numerics._metrics import LAND_NORM, landed_on, output_metrics  # noqa: E402
+from numerics._metrics import MIN_NORM, landed_on, output_metrics  # noqa: E402
 from numerics.probe import probe, probe_report, span_angle  # noqa: E402
 
 
@@ -73,7 +73,7 @@ def test_vanishing_outputs_do_not_land() -> None:
     train = _train().reshape(2, -1).numpy()
     outputs = np.stack([np.zeros(16), 1e-3 * train[0], train[1], 0.5 * train[0]])
     assert list(landed_on(outputs, train)) == [-1, -1, 1, 0]
-    assert 1e-3 < LAND_NORM <= 0.5
+    assert 1e-3 < MIN_NORM <= 0.5
     assert output_metrics(outputs, train)["landed"] == 0.5
 
 
