@@ -11,11 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
-import numerics  # noqa: E402
 from numerics import figure1  # noqa: E402
-from numerics._experiment import ExperimentError  # noqa: E402
 from numerics._metrics import DID_NOT_TRAIN, VANISHED  # noqa: E402
 from numerics._unet import build_unet, init_unet  # noqa: E402
+from verifier import UsageError  # noqa: E402
+from verifier.runner import run_experiment  # noqa: E402
 
 nn = torch.nn
 
@@ -112,13 +112,13 @@ def test_readings_mark_defaults_and_the_paper_words() -> None:
     assert {n for n, (_, d) in found.items() if d} == set(figure1.DEFAULTS.values())
     assert "[the paper's words]" in found["width64"][0]
     assert "[the paper's words]" not in found["width16"][0]
-    with pytest.raises(ExperimentError, match="--reading"):
-        numerics.run_experiment("figure1", quick=True, reading="width7")
+    with pytest.raises(UsageError, match="--reading"):  # the program checks it up front
+        run_experiment("figure1", quick=True, reading="width7")
 
 
 def test_quick_form_writes_rows_and_figure(tmp_path) -> None:
     t0 = time.perf_counter()
-    res = numerics.run_experiment("figure1", quick=True, out=tmp_path)
+    res = run_experiment("figure1", quick=True, out=tmp_path)
     assert time.perf_counter() - t0 < 120  # seconds on a quiet CPU
     stored = json.loads((tmp_path / "figure1.json").read_text())
     assert [r["key"] for r in stored["rows"]] == ["cat", "motorcycle"]
@@ -139,5 +139,5 @@ def test_quick_form_writes_rows_and_figure(tmp_path) -> None:
     assert png.endswith("figure1.png")
     with open(png, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
-    again = numerics.run_experiment("figure1", quick=True, out=tmp_path, resume=True)
+    again = run_experiment("figure1", quick=True, out=tmp_path, resume=True)
     assert [r["per_seed"] for r in again["rows"]] == [r["per_seed"] for r in res["rows"]]

@@ -59,10 +59,13 @@ def test_dead_network_row_says_did_not_train(tmp_path) -> None:
     from numerics._autoencoder import autoencoder_row, io_figure
     from numerics.nonlinear import fig4_network, white_square
 
-    cfg = RunConfig(quick=True, out=tmp_path)
+    from numerics._nets import Init
+    from verifier.store import OutFolder
+
+    cfg = RunConfig(quick=True, out=OutFolder(tmp_path))
     row = autoencoder_row(
         cfg, name="dead", key="zero", net=fig4_network(4, 5), train_x=white_square(4, 2),
-        init="constant:0", nonlinearity="leaky_relu", iterations=3, lr=1e-3, test_count=4,
+        init=Init("constant", 0.0), nonlinearity="leaky_relu", iterations=3, lr=1e-3, test_count=4,
         held_out=False,
     )  # fmt: skip
     assert row["trained"] is False
