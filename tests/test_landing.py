@@ -57,9 +57,8 @@ def test_untrained_net_is_labelled_and_keeps_its_numbers() -> None:
 def test_dead_network_row_says_did_not_train(tmp_path) -> None:
     pytest.importorskip("matplotlib")
     from numerics._autoencoder import autoencoder_row, io_figure
-    from numerics.nonlinear import fig4_network, white_square
-
     from numerics._nets import Init
+    from numerics.nonlinear import fig4_network, white_square
     from verifier.store import OutFolder
 
     cfg = RunConfig(quick=True, out=OutFolder(tmp_path))
