@@ -35,8 +35,8 @@ def add_parsers(sub: _SubParsersAction[Any]) -> None:
         "--seeds",
         default=None,
         type=A.seeds(),
-        help="seed ensemble (table1, table2, table1-init): N = seeds 0..N-1, A..B, or A,B,C "
-        f"(at most {A.MAX_SEEDS}); default: 5 seeds for table1 and table1-init, 3 for table2 "
+        help="seed ensemble (table1, table2, table1-init, figure1): N = seeds 0..N-1, A..B, "
+        f"or A,B,C (at most {A.MAX_SEEDS}); default: 5 seeds for the tables, 3 for figure1 "
         "(quick: seed 0)",
     )
     p.add_argument(
