@@ -121,6 +121,13 @@ _AXIS_OF = {name: axis for axis, names in AXES.items() for name in names}
 NOTES = f"""\
 Figure 1: a U-Net autoencoder trained on one image outputs that image for any input.
 
+Your own U-Net can be asked the same questions: ``verify masks --model FILE.pt2`` gives the
+exact set of input pixels each output pixel of a model saved with ``torch.export.save``
+can depend on (which pixels it cannot read, whatever the weights), and ``verify probe
+--model FILE.pt2 --train FOLDER`` measures whether the trained map sends Gaussian,
+white-square and held-out inputs onto a training image, and whether each training image is
+an attractor (README, "Your own network"; ``docs/your-own-network.md``).
+
 The paper trains "a U-Net architecture (Ronneberger et al., 2015)" on one CIFAR-10 image
 (a dog; a car) for 2000 iterations and feeds it random-sized white squares, standard
 Gaussian images and new CIFAR-10 images: the outputs are the training image. It gives no

@@ -97,7 +97,8 @@ def _choose_seeds(
         raise UsageError(
             "--seeds",
             seeds,
-            f"{exp.name} runs one seed; use --seed (ensembles: table1, table2, table1-init)",
+            f"{exp.name} runs one seed; use --seed "
+            "(ensembles: table1, table2, table1-init, figure1)",
         )
     return chosen
 
