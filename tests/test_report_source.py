@@ -226,3 +226,20 @@ def test_plain_text_cannot_inject_markup() -> None:
 def test_numbers_are_written_once_one_way() -> None:
     assert fmt(3.554e-07) == "3.55·10⁻⁷" and fmt(0.0087) == "0.0087" and fmt(1.0) == "1"
     assert fmt(None) == "—" and fmt(True) == "yes"
+
+
+def test_the_walkthrough_is_rendered_into_the_report(report: Path) -> None:
+    """Issue 20: the guided walkthrough's prose and code are a section of the report."""
+    from verifier.report_walkthrough import WALKTHROUGH, walkthrough_markdown
+
+    pytest.importorskip("jupytext")
+    text = walkthrough_markdown()
+    assert text is not None and "```python" in text
+    steps = re.findall(r"^# ## (.+)$", WALKTHROUGH.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(steps) >= 8
+    page = html.unescape(report.read_text(encoding="utf-8"))
+    md = (report.parent / "report.md").read_text(encoding="utf-8")
+    assert "A guided walkthrough" in page and "A guided walkthrough" in md
+    for step in steps:  # every step heading, two levels under the report's
+        assert f"#### {step.strip()}" in md, step
+    assert "Predict" in page

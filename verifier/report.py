@@ -282,7 +282,9 @@ def _thm4_pictures(out: Path, log: TextIO) -> dict[str, Any] | None:
         "answer, is the walkthrough notebook `docs/walkthrough.py` (its steps are the "
         "explorer's lesson buttons)."
     )
-    return {"figures": figures, "explorer_text": text}
+    from .report_walkthrough import walkthrough_markdown
+
+    return {"figures": figures, "explorer_text": text, "walkthrough": walkthrough_markdown()}
 
 
 # ---------------------------------------------------------------------------- the report
