@@ -365,10 +365,9 @@ def io_figure(
         if m:
             notes.append(_landing_note(s, m, iterated))
     if isinstance(row.get("span_angle"), float):
-        verdict = {True: "memorized", False: "not memorized"}.get(row.get("memorized"))
-        notes.append(
-            f"operator: {verdict or 'did not train'}, span angle {row['span_angle']:.2g} rad"
-        )
+        got = row.get("memorized")
+        verdict = "did not train" if got is None else "memorized" if got else "not memorized"
+        notes.append(f"operator: {verdict}, span angle {row['span_angle']:.2g} rad")
     if "eigvecs" in arr:
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
