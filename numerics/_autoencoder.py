@@ -248,6 +248,33 @@ def _arrays(
     return arrays
 
 
+def _spectrum(
+    cfg: RunConfig, model: torch.nn.Module, net: Network, x: torch.Tensor, row: Row, *,
+    linear: bool,
+) -> np.ndarray | None:  # fmt: skip
+    """The trained net's spectrum into ``row``: a linear net's exact end-to-end matrix and
+    its operator criterion (returns the top eigenvectors for the figure), a nonlinear net's
+    Jacobian at training image 0 (returns None)."""
+    from ._metrics import jacobian_spectrum
+
+    if linear:
+        info, eig_top = _linear_analysis(model, net, x, cfg.device)
+        row["spectrum_kind"] = "exact end-to-end matrix"
+        row.update(info)
+        return eig_top
+    row["spectrum_kind"] = "Jacobian at training image 0"
+    row["spectrum"] = jacobian_spectrum(model, x[0])
+    return None
+
+
+def _training(loss: float, iterations: int, seconds: float) -> Row:
+    """How training ended: the loss (the mean squared error) against the paper's target."""
+    return {
+        "loss_normalization": "mean", "loss": loss, "loss_target": LOSS_TOL,
+        "reached": bool(loss < LOSS_TOL), "iterations": iterations, "seconds": seconds,
+    }  # fmt: skip
+
+
 def autoencoder_row(
     cfg: RunConfig,
     *,
@@ -278,7 +305,6 @@ def autoencoder_row(
     import torch
 
     from ._figures import save_arrays
-    from ._metrics import jacobian_spectrum
     from ._nets import build_model
 
     with single_thread(cfg.quick and cfg.device == "cpu"):
@@ -297,17 +323,9 @@ def autoencoder_row(
             "params": net.n_params, "init": str(init),
             "nonlinearity": nonlinearity or "linear", "n_train": len(x),
             "optimizer": f"adam lr={lr:g}", **(extra or {}), **start,
-            "loss_normalization": "mean", "loss": loss, "loss_target": LOSS_TOL,
-            "reached": bool(loss < LOSS_TOL), "iterations": its, "seconds": secs,
+            **_training(loss, its, secs),
         }  # fmt: skip
-        eig_top = None
-        if nonlinearity is None:
-            info, eig_top = _linear_analysis(model, net, x, cfg.device)
-            row["spectrum_kind"] = "exact end-to-end matrix"
-            row.update(info)
-        else:
-            row["spectrum_kind"] = "Jacobian at training image 0"
-            row["spectrum"] = jacobian_spectrum(model, x[0])
+        eig_top = _spectrum(cfg, model, net, x, row, linear=nonlinearity is None)
         sets = probe_inputs(
             cfg, size=h, channels=c, n_train=len(x), count=test_count, held_out=held_out
         )
@@ -330,6 +348,25 @@ def _landing_note(s: str, m: dict[str, Any], iterated: bool) -> str:
     return text
 
 
+def _title_flag(row: Row) -> str:
+    """The line a figure's title gains for a run that did not train or did not reach its
+    loss target (early-stopped runs stop short by design: none)."""
+    from ._metrics import trained
+
+    if not row.get("trained", trained(row)):
+        return (
+            f"\nDID NOT TRAIN: loss {row.get('loss', float('nan')):.2g} after "
+            f"{row.get('iterations')} iterations, f(train) "
+            f"{row.get('train_reconstruction', float('nan')):.0%} off the training images"
+        )
+    if row.get("reached") is False and "stopped_at" not in row:
+        return (
+            f"\nloss target {row.get('loss_target', LOSS_TOL):g} not reached: "
+            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
+        )
+    return ""
+
+
 def io_figure(
     cfg: RunConfig, name: str, row: Row, title: str, *, iterated: bool = False
 ) -> Path | None:
@@ -339,7 +376,7 @@ def io_figure(
     text quotes, or "did not train" / "vanished" (:data:`numerics._metrics.LANDING_RULE`);
     an output below 10 % of the smallest training image's norm is marked under its panel."""
     from ._figures import grid_figure, load_arrays
-    from ._metrics import ITERATE, MIN_NORM, trained
+    from ._metrics import ITERATE, MIN_NORM
 
     assert cfg.out is not None
     arr = load_arrays(cfg.out, row)
@@ -372,17 +409,7 @@ def io_figure(
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
         vanish.append(None)
-    if not row.get("trained", trained(row)):
-        title += (
-            f"\nDID NOT TRAIN: loss {row.get('loss', float('nan')):.2g} after "
-            f"{row.get('iterations')} iterations, f(train) "
-            f"{row.get('train_reconstruction', float('nan')):.0%} off the training images"
-        )
-    elif row.get("reached") is False and "stopped_at" not in row:
-        title += (
-            f"\nloss target {row.get('loss_target', LOSS_TOL):g} not reached: "
-            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
-        )
+    title += _title_flag(row)
     return grid_figure(
         cfg.out,
         f"{name}-{row['key']}.png",
