@@ -101,8 +101,8 @@ class Outcome:
             "obligations": [
                 {
                     "what": ob.what,
-                    "assumptions": list(getattr(ob, "assumptions", ())),
-                    "claim": getattr(ob, "claim", ""),
+                    "assumptions": list(ob.assumptions),
+                    "claim": ob.claim,
                     "status": str(ob.status),
                     "confirmed_by": list(ob.confirmed_by),
                     "seconds": {k: round(v, 4) for k, v in ob.seconds.items()},
@@ -290,9 +290,10 @@ def _run_forked(
             if progress is not None:
                 progress(len(done), total, cid)
 
-    if _run_pool(groups, quick, names, min(jobs, len(groups)), context, record):
-        # one process per check left, so a check that kills its process is the only error
-        _rerun_alone([c for c in checks if c.id not in done], quick, names, context, record)
+    _run_pool(groups, quick, names, min(jobs, len(groups)), context, record)
+    # what a dying process took down with it: one process per check, so a check that kills
+    # its process is the only error (nothing is left when no process died)
+    _rerun_alone([c for c in checks if c.id not in done], quick, names, context, record)
     return [done[c.id] for c in checks]
 
 
@@ -303,13 +304,14 @@ def _run_pool(
     workers: int,
     context: Any,
     record: Callable[[list[_Part]], None],
-) -> bool:
-    """Run each group of check ids in a pool of ``workers``; True when a process died."""
+) -> None:
+    """Run each group of check ids in a pool of ``workers``, recording each group's parts.
+
+    When a process dies, every pending group fails with it and is left unrecorded."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    broken = False
     pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
         futures = [pool.submit(_run_group, ids, quick, names) for ids in groups]
@@ -317,14 +319,13 @@ def _run_pool(
             try:
                 record(future.result())
             except BrokenProcessPool:
-                broken = True  # every pending future fails with it: rerun those alone
+                pass  # every pending future fails with it: the caller reruns those alone
     except BaseException:  # Ctrl-C: stop now, not after the queued checks
         pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
             child.terminate()
         raise
     pool.shutdown()
-    return broken
 
 
 def _rerun_alone(
