@@ -40,7 +40,7 @@ def expected_answer(text: str) -> str:
     """The answer the file's header expects (``; expected: unsat``); ``unsat`` if none."""
     for line in text.splitlines():
         if line.startswith("; expected:"):
-            return line.split(":", 1)[1].strip()
+            return line.removeprefix("; expected:").strip()
         if line and not line.startswith(";"):
             break
     return "unsat"

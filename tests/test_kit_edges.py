@@ -169,6 +169,9 @@ def test_recheck_reads_the_constants_of_a_model_with_a_function() -> None:
     assert z3h._recheck(z3.And(x == 1, y == 3), m) is True
     assert z3h._recheck(y == 4, m) is False
     assert z3h._recheck(z3.BoolVal(True), m) is True
+    empty = z3.Solver()
+    assert empty.check() == z3.sat
+    assert z3h._recheck(z3.BoolVal(False), empty.model()) is False  # a model of nothing
 
 
 def test_smt2_header_names_the_claim_only_when_there_is_one() -> None:
