@@ -36,7 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 #: mutmut's exit codes, as ``mutmut.stats.status_by_exit_code`` reads them
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
-          37: "type check", -11: "segfault", -9: "segfault", None: "not checked"}  # fmt: skip
+          37: "type check", -11: "segfault", -9: "segfault", -6: "segfault",
+          None: "not checked"}  # fmt: skip
+#: -6 is SIGABRT: the tests crashed the process (z3 aborts on a script that is None); mutmut
+#: itself calls it "suspicious", as it does every code it does not know
 CAUGHT = {"killed", "timeout", "type check", "segfault"}
 
 

@@ -71,7 +71,7 @@ def reprove(
     root = Path(folder)
     out = []
     for path in sorted(root.rglob("*.smt2")):
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode()  # UTF-8, whatever the locale
         answers, seconds = {}, {}
         for name in solvers:
             t0 = time.perf_counter()

@@ -217,6 +217,7 @@ def test_an_exported_script_of_a_wrong_identity_exits_1(tmp_path: Path) -> None:
     path.write_text(_identities.script("thm2.chord-through", SIGN=-1, OFFSET=1))
     run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and run.stdout.startswith("FAIL thm2.chord-through: residual")
+    assert run.stderr == ""  # it exits by itself, not by an exception
 
 
 # --------------------------------------------------------------------------------- reprove

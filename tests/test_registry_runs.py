@@ -34,6 +34,11 @@ def _proving(*, quick: bool = False) -> Result:
     return Result.verdict(v.status == Status.PASS, Evidence.PROOF, "x + 0 = x", pid=os.getpid())
 
 
+def _naps(*, quick: bool = False) -> Result:
+    time.sleep(0.3)
+    return _probe(quick=quick)
+
+
 def _sleeps(*, quick: bool = False) -> Result:
     time.sleep(30)
     return _probe(quick=quick)
@@ -77,6 +82,7 @@ PROBES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "test.probe-e": (_probe, ()),
     "test.probe-f": (_probe, ()),
     "test.proving": (_proving, ()),
+    **{f"test.naps-{i}": (_naps, ()) for i in range(6)},
     "test.heavy-a": (_probe, ("json",)),
     "test.heavy-b": (_probe, ("json",)),
     "test.sleeps-a": (_sleeps, ()),
@@ -102,10 +108,8 @@ def probes() -> Iterator[dict[str, _registry.Check]]:
 def spawn_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make ``spawn`` the default start method (as ``forkserver`` is from Python 3.14): the
     registry must still fork, or a worker would not know the checks registered here."""
-    ctx = multiprocessing.context
-    monkeypatch.setattr(
-        ctx, "_default_context", ctx.DefaultContext(ctx._concrete_contexts["spawn"])
-    )
+    default = multiprocessing.context._default_context
+    monkeypatch.setattr(default, "_actual_context", multiprocessing.get_context("spawn"))
 
 
 def _pids(outcomes: list[_registry.Outcome]) -> dict[str, int]:
@@ -290,7 +294,7 @@ def test_forked_outcomes_carry_check_time_obligations_and_progress(
 def test_never_more_processes_than_jobs(probes, monkeypatch) -> None:
     for name in ("cpu_count", "process_cpu_count"):
         monkeypatch.setattr(os, name, lambda: 8, raising=False)
-    checks = [probes[f"test.probe-{c}"] for c in "abcdef"]
+    checks = [probes[f"test.naps-{i}"] for i in range(6)]  # long enough to overlap
     outcomes = _registry.run_many(checks, jobs=2)
     assert 1 <= len(set(_pids(outcomes).values())) <= 2
 
