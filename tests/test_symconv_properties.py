@@ -509,7 +509,12 @@ def test_depth_bound_and_heuristic_by_hand() -> None:
         with pytest.raises(SymconvError) as info:
             depth_bound(*bad)
         assert info.value.argument == name
-    for kwargs, name in (({"size": 5, "filters": 0}, "filters"), ({"size": 0}, "size")):
+    for kwargs, name in (
+        ({"size": 5, "filters": 0}, "filters"),
+        ({"size": 0}, "size"),
+        ({"size": 5, "dilation": 0}, "dilation"),
+        ({"size": 5, "kernel": 4}, "kernel"),
+    ):
         with pytest.raises(SymconvError) as info:
             min_full_depth(**kwargs)
         assert info.value.argument == name
