@@ -733,7 +733,19 @@ def test_upsample_matrix_default_dtype_and_entries() -> None:
         ),
         (
             lambda: network_matrix_mod(conv_stack(3, 1), [np.ones((1, 1, 3, 3))], 2**26),
-            "prime: must be below 2**26 for exact int64 arithmetic (got 67108864)",
+            "prime: must be in 2..2**26-1 for exact int64 arithmetic (got 67108864)",
+        ),
+        (
+            lambda: network_matrix_mod(conv_stack(3, 1), [np.ones((1, 1, 3, 3))], 1),
+            "prime: must be in 2..2**26-1 for exact int64 arithmetic (got 1)",
+        ),
+        (
+            lambda: network_matrix_mod(conv_stack(3, 2), [np.ones((1, 1, 3, 3))], 101),
+            "weights: network has 2 conv layers (got 1)",
+        ),
+        (
+            lambda: network_matrix_symbolic(conv_stack(3, 2), [np.ones((1, 1, 3, 3))]),
+            "weights: network has 2 conv layers (got 1)",
         ),
         (
             lambda: network_matrix_symbolic(conv_stack(9, 1)),
@@ -748,7 +760,10 @@ def test_upsample_matrix_default_dtype_and_entries() -> None:
         "weight-ndim",
         "weight-shape",
         "weights",
-        "prime",
+        "prime-too-large",
+        "prime-too-small",
+        "mod-weights",
+        "symbolic-weights",
         "symbolic",
     ],
 )
