@@ -212,3 +212,30 @@ def test_a_cifar_batch_is_read_record_by_record(tmp_path, monkeypatch) -> None:
     # the classes in order (2: record 2999, 7: record 0) come first
     assert float(x[0, 0, 0, 0]) == pytest.approx(2999 % 251 / 255)
     assert float(x[1, 0, 0, 0]) == pytest.approx(0 / 255)
+
+
+@pytest.mark.parametrize(
+    ("files", "word"),
+    [
+        ({f"{i}.png": (5792, 5792) for i in range(9)}, "more than 268435456"),
+        ({"a.png": (5793, 5793)}, "more than 33554432"),
+        ({"a.png": (1, 2**25 + 1)}, "more than 33554432"),
+    ],
+    ids=["nine-largest-pictures", "one-past-the-largest", "a-thin-line-too-long"],
+)
+def test_too_many_pixels_is_one_line_before_anything_is_created(tmp_path, files, word) -> None:
+    import io
+
+    from verifier.cli import main
+
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    for name, (w, h) in files.items():
+        (imgs / name).write_bytes(_header_only_png(w, h))
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["experiment", "initialization", "--quick", "--images", str(imgs), "--out",
+            str(tmp_path / "new")]  # fmt: skip
+    assert main(argv, out, err) == 2
+    line = err.getvalue()
+    assert line.count("\n") == 1 and line.startswith("verify: error: --images: ") and word in line
+    assert len(line) < 300 and not (tmp_path / "new").exists()
