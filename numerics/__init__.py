@@ -20,6 +20,7 @@ from ._experiment import (
 from ._linalg import end_to_end_matrix
 from ._metrics import LANDING_RULE, MIN_NORM, TRAINED_RULE, honest_landing, landed_on, lands
 from ._trainer import EnsembleResult, train_chain_ensemble, train_conv_ensemble
+from ._verdicts import SPAN_TOL, memorized, spectral_memorized
 from .probe import probe, probe_report, span_angle
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "LANDING_RULE",
     "MAX_SEEDS",
     "MIN_NORM",
+    "SPAN_TOL",
     "TRAINED_RULE",
     "EnsembleResult",
     "Experiment",
@@ -41,10 +43,12 @@ __all__ = [
     "landed_on",
     "lands",
     "list_experiments",
+    "memorized",
     "probe",
     "probe_report",
     "readings_of",
     "span_angle",
+    "spectral_memorized",
     "train_chain_ensemble",
     "train_conv_ensemble",
 ]

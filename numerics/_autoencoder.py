@@ -141,11 +141,16 @@ def probe_inputs(
 def _linear_analysis(
     model: torch.nn.Module, net: Network, train_x: torch.Tensor, device: str
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """Exact end-to-end matrix, its spectrum, cross-check with symconv, top eigenvectors."""
+    """Exact end-to-end matrix, its spectrum, cross-check with symconv, top eigenvectors, and
+    the operator criterion of Theorem 1 (:func:`numerics._verdicts.memorized`: the top ``n``
+    eigenvalues near 1, the rest near 0, the top-n eigenspace within ``SPAN_TOL`` of span(X),
+    measured by ``span_angle``)."""
     from symconv import network_matrix
 
     from ._linalg import end_to_end_matrix, span_residual
     from ._nets import weights_of
+    from ._verdicts import memorized
+    from .probe import span_angle
 
     m = end_to_end_matrix(model, net.in_shape, device=device)
     exact = network_matrix(net, weights_of(model)).toarray()
@@ -155,16 +160,119 @@ def _linear_analysis(
     n = len(train_x)
     x = train_x.detach().to("cpu").double().reshape(n, -1).numpy()
     top = np.real(vec[:, : n + 1]).T
-    resid = span_residual(top, x)
     largest = max(1.0, float(np.abs(m).max()))
+    spectrum = [float(v) for v in np.abs(ev)]
+    angle = span_angle(m, x)
     info = {
-        "spectrum": [float(v) for v in np.abs(ev)],
+        "spectrum": spectrum,
         "matrix_check": float(np.abs(m - exact).max() / largest),
-        "top_eigenvalues": [float(v) for v in np.abs(ev[: n + 2])],
-        "eigvec_span_residual": [float(r) for r in resid],
+        "top_eigenvalues": spectrum[: n + 2],
+        "eigvec_span_residual": [float(r) for r in span_residual(top, x)],
         "n_eig_above_0.1": int((np.abs(ev) > 0.1).sum()),
+        "span_angle": angle,
+        "operator_memorized": memorized(spectrum, n, angle),
     }
     return info, top
+
+
+def _start(model: torch.nn.Module, net: Network, x: torch.Tensor, linear: bool) -> Row:
+    """Where a run starts: the output norm of training image 0 and, for a linear net, the
+    ``n + 2`` largest eigenvalue magnitudes of the initial end-to-end map, its span angle,
+    and ``starts_memorized`` (the initial map already meets the spectral criterion)."""
+    import torch
+
+    from ._linalg import end_to_end_matrix, spectrum
+    from ._verdicts import spectral_memorized
+    from .probe import span_angle
+
+    with torch.no_grad():
+        out: Row = {"init_output_norm": float(model(x[:1]).norm())}
+    if linear:
+        n = len(x)
+        m = end_to_end_matrix(model, net.in_shape, device=str(x.device))
+        spec = spectrum(m)
+        xs = x.detach().to("cpu").double().reshape(n, -1).numpy()
+        out.update(
+            init_spectrum=spec[: n + 2],
+            init_span_angle=span_angle(m, xs),
+            starts_memorized=spectral_memorized(spec, n),
+        )
+    return out
+
+
+def _probe(
+    cfg: RunConfig, model: torch.nn.Module, x: torch.Tensor, row: Row, sets: dict[str, Any],
+    compare_with_reconstructions: bool,
+) -> None:  # fmt: skip
+    """The output metrics of every probe set, the reconstruction fit, ``trained`` and the
+    honest landing labels (:mod:`numerics._metrics`) into ``row``; a linear row's operator
+    verdict ``memorized`` is ``None`` when the net did not train."""
+    import torch
+
+    from ._metrics import honest_landing, memorization_metrics, trained
+
+    with torch.no_grad():
+        recon = model(x)
+    targets = recon if compare_with_reconstructions else None
+    metrics = {
+        s: memorization_metrics(model, inp.to(cfg.device), x, targets=targets)
+        for s, inp in sets.items()
+    }
+    row["train_reconstruction"] = memorization_metrics(model, x, x)["nearest_median"]
+    # an untrained net or vanished outputs are labelled, never counted as landed
+    row["trained"] = trained(row)
+    row["metrics"] = {s: honest_landing(m, did_train=row["trained"]) for s, m in metrics.items()}
+    if "operator_memorized" in row:
+        row["memorized"] = row.pop("operator_memorized") if row["trained"] else None
+
+
+def _arrays(
+    cfg: RunConfig, model: torch.nn.Module, x: torch.Tensor, sets: dict[str, Any],
+    eig_top: np.ndarray | None, shape: tuple[int, int, int],
+) -> dict[str, Any]:  # fmt: skip
+    """The images the figures draw: training images, reconstructions, and per probe set the
+    first 8 inputs, their outputs and the iterated map f^20 (``iterated_landed``)."""
+    import torch
+
+    from ._metrics import iterate_map
+
+    with torch.no_grad():
+        arrays: dict[str, Any] = {"train": x, "recon": model(x)}
+        for s, inp in sets.items():
+            z = inp[:8].to(cfg.device)
+            arrays[f"in_{s}"] = inp[:8]
+            arrays[f"out_{s}"] = model(z)
+            arrays[f"iter_{s}"] = iterate_map(model, z)[0]
+    if eig_top is not None:
+        arrays["eigvecs"] = eig_top.reshape(-1, *shape)
+    return arrays
+
+
+def _spectrum(
+    cfg: RunConfig, model: torch.nn.Module, net: Network, x: torch.Tensor, row: Row, *,
+    linear: bool,
+) -> np.ndarray | None:  # fmt: skip
+    """The trained net's spectrum into ``row``: a linear net's exact end-to-end matrix and
+    its operator criterion (returns the top eigenvectors for the figure), a nonlinear net's
+    Jacobian at training image 0 (returns None)."""
+    from ._metrics import jacobian_spectrum
+
+    if linear:
+        info, eig_top = _linear_analysis(model, net, x, cfg.device)
+        row["spectrum_kind"] = "exact end-to-end matrix"
+        row.update(info)
+        return eig_top
+    row["spectrum_kind"] = "Jacobian at training image 0"
+    row["spectrum"] = jacobian_spectrum(model, x[0])
+    return None
+
+
+def _training(loss: float, iterations: int, seconds: float) -> Row:
+    """How training ended: the loss (the mean squared error) against the paper's target."""
+    return {
+        "loss_normalization": "mean", "loss": loss, "loss_target": LOSS_TOL,
+        "reached": bool(loss < LOSS_TOL), "iterations": iterations, "seconds": seconds,
+    }  # fmt: skip
 
 
 def autoencoder_row(
@@ -185,23 +293,18 @@ def autoencoder_row(
 ) -> Row:
     """Train one autoencoder and measure it: the row every Section 4-6 experiment writes.
 
-    Linear nets: the exact spectrum and eigenvector/span residuals. Nonlinear nets: the
-    spectrum of the Jacobian at training image 0 (``spectrum_kind`` says which). Both: the
-    output metrics of :mod:`numerics._metrics` on every probe input set (compared with the
-    reconstructions ``f(x_i)`` instead of ``x_i`` with ``compare_with_reconstructions``),
-    the output norm of training image 0 before training, and an ``.npz`` of images for the
-    figures. Quick runs on a CPU use one torch thread.
+    Linear nets: the exact spectrum, eigenvector/span residuals and Theorem 1's operator
+    criterion (``span_angle``, ``memorized``), and where the run started (``init_spectrum``,
+    ``init_span_angle``, ``starts_memorized``). Nonlinear nets: the spectrum of the Jacobian
+    at training image 0 (``spectrum_kind`` says which). Both: the output metrics of
+    :mod:`numerics._metrics` on every probe input set (compared with the reconstructions
+    ``f(x_i)`` instead of ``x_i`` with ``compare_with_reconstructions``), the output norm of
+    training image 0 before training, and an ``.npz`` of images for the figures. Quick runs
+    on a CPU use one torch thread. The loss is the mean squared error (``loss_normalization``).
     """
     import torch
 
     from ._figures import save_arrays
-    from ._metrics import (
-        honest_landing,
-        iterate_map,
-        jacobian_spectrum,
-        memorization_metrics,
-        trained,
-    )
     from ._nets import build_model
 
     with single_thread(cfg.quick and cfg.device == "cpu"):
@@ -210,63 +313,24 @@ def autoencoder_row(
             net, init=init, nonlinearity=nonlinearity, seed=cfg.seed, device=cfg.device
         )
         x = train_x.to(cfg.device)
-        with torch.no_grad():
-            init_norm = float(model(x[:1]).norm())
+        start = _start(model, net, x, linear=nonlinearity is None)
         loss, its, secs = train(
             model, x, iterations=iterations, lr=lr, cfg=cfg, desc=f"{name}:{key}"
         )
         c, h, _ = net.in_shape
         row: Row = {
-            "network": key.split("-")[0],
-            "size": h,
-            "channels": c,
-            "depth": net.depth,
-            "params": net.n_params,
-            "init": str(init),
-            "nonlinearity": nonlinearity or "linear",
-            "n_train": len(x),
-            "optimizer": f"adam lr={lr:g}",
-            **(extra or {}),
-            "init_output_norm": init_norm,
-            "loss": loss,
-            "loss_target": LOSS_TOL,
-            "reached": bool(loss < LOSS_TOL),
-            "iterations": its,
-            "seconds": secs,
-        }
-        eig_top = None
-        if nonlinearity is None:
-            info, eig_top = _linear_analysis(model, net, x, cfg.device)
-            row["spectrum_kind"] = "exact end-to-end matrix"
-            row.update(info)
-        else:
-            row["spectrum_kind"] = "Jacobian at training image 0"
-            row["spectrum"] = jacobian_spectrum(model, x[0])
+            "network": key.split("-")[0], "size": h, "channels": c, "depth": net.depth,
+            "params": net.n_params, "init": str(init),
+            "nonlinearity": nonlinearity or "linear", "n_train": len(x),
+            "optimizer": f"adam lr={lr:g}", **(extra or {}), **start,
+            **_training(loss, its, secs),
+        }  # fmt: skip
+        eig_top = _spectrum(cfg, model, net, x, row, linear=nonlinearity is None)
         sets = probe_inputs(
             cfg, size=h, channels=c, n_train=len(x), count=test_count, held_out=held_out
         )
-        with torch.no_grad():
-            recon = model(x)
-        targets = recon if compare_with_reconstructions else None
-        row["metrics"] = {
-            s: memorization_metrics(model, inp.to(cfg.device), x, targets=targets)
-            for s, inp in sets.items()
-        }
-        row["train_reconstruction"] = memorization_metrics(model, x, x)["nearest_median"]
-        # an untrained net or vanished outputs are labelled, never counted as landed
-        row["trained"] = trained(row)
-        row["metrics"] = {
-            s: honest_landing(m, did_train=row["trained"]) for s, m in row["metrics"].items()
-        }
-        arrays: dict[str, Any] = {"train": x, "recon": recon}
-        with torch.no_grad():
-            for s, inp in sets.items():
-                arrays[f"in_{s}"] = inp[:8]
-                arrays[f"out_{s}"] = model(inp[:8].to(cfg.device))
-                # the iterated map f^20, whose landing the metrics report (``iterated_landed``)
-                arrays[f"iter_{s}"] = iterate_map(model, inp[:8].to(cfg.device))[0]
-        if eig_top is not None:
-            arrays["eigvecs"] = eig_top.reshape(-1, *net.in_shape)
+        _probe(cfg, model, x, row, sets, compare_with_reconstructions)
+        arrays = _arrays(cfg, model, x, sets, eig_top, net.in_shape)
         row["arrays"] = save_arrays(cfg.out, name, key, **arrays)
         return row
 
@@ -284,6 +348,25 @@ def _landing_note(s: str, m: dict[str, Any], iterated: bool) -> str:
     return text
 
 
+def _title_flag(row: Row) -> str:
+    """The line a figure's title gains for a run that did not train or did not reach its
+    loss target (early-stopped runs stop short by design: none)."""
+    from ._metrics import trained
+
+    if not row.get("trained", trained(row)):
+        return (
+            f"\nDID NOT TRAIN: loss {row.get('loss', float('nan')):.2g} after "
+            f"{row.get('iterations')} iterations, f(train) "
+            f"{row.get('train_reconstruction', float('nan')):.0%} off the training images"
+        )
+    if row.get("reached") is False and "stopped_at" not in row:
+        return (
+            f"\nloss target {row.get('loss_target', LOSS_TOL):g} not reached: "
+            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
+        )
+    return ""
+
+
 def io_figure(
     cfg: RunConfig, name: str, row: Row, title: str, *, iterated: bool = False
 ) -> Path | None:
@@ -293,7 +376,7 @@ def io_figure(
     text quotes, or "did not train" / "vanished" (:data:`numerics._metrics.LANDING_RULE`);
     an output below 10 % of the smallest training image's norm is marked under its panel."""
     from ._figures import grid_figure, load_arrays
-    from ._metrics import ITERATE, MIN_NORM, trained
+    from ._metrics import ITERATE, MIN_NORM
 
     assert cfg.out is not None
     arr = load_arrays(cfg.out, row)
@@ -318,21 +401,15 @@ def io_figure(
         m = (row.get("metrics") or {}).get(s)
         if m:
             notes.append(_landing_note(s, m, iterated))
+    if isinstance(row.get("span_angle"), float):
+        got = row.get("memorized")
+        verdict = "did not train" if got is None else "memorized" if got else "not memorized"
+        notes.append(f"operator: {verdict}, span angle {row['span_angle']:.2g} rad")
     if "eigvecs" in arr:
         cols.append(("eigvecs", arr["eigvecs"]))
         norm.append(True)
         vanish.append(None)
-    if not row.get("trained", trained(row)):
-        title += (
-            f"\nDID NOT TRAIN: loss {row.get('loss', float('nan')):.2g} after "
-            f"{row.get('iterations')} iterations, f(train) "
-            f"{row.get('train_reconstruction', float('nan')):.0%} off the training images"
-        )
-    elif row.get("reached") is False and "stopped_at" not in row:
-        title += (
-            f"\nloss target {row.get('loss_target', LOSS_TOL):g} not reached: "
-            f"loss {row.get('loss', float('nan')):.2g} after {row.get('iterations')} iterations"
-        )
+    title += _title_flag(row)
     return grid_figure(
         cfg.out,
         f"{name}-{row['key']}.png",

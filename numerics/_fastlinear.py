@@ -351,6 +351,17 @@ def optimizer_step(
     w += t
 
 
+#: The loss normalizations the trainer descends (reading axis ``loss``): ``"mean"``
+#: ``mean((y − x)²)`` over a member's N entries, ``"half-sum"`` Eq. (1)'s ``½ Σ (y − x)²``.
+LOSSES = ("mean", "half-sum")
+
+
+def check_loss(loss: str) -> None:
+    """Refuse a loss normalization other than :data:`LOSSES` (ValueError)."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {', '.join(LOSSES)} (got {loss!r})")
+
+
 def check_optimizer(optimizer: str) -> None:
     """A ``ValueError`` naming ``optimizer`` unless it is ``"adam"`` or ``"sgd"``."""
     if optimizer not in ("adam", "sgd"):
@@ -365,10 +376,12 @@ class ChainMembers:
     ``B'`` members still training."""
 
     def __init__(
-        self, net: Network, weights: np.ndarray, cols: np.ndarray, *, optimizer: str, lr: float
-    ) -> None:
+        self, net: Network, weights: np.ndarray, cols: np.ndarray, *, optimizer: str, lr: float,
+        loss: str = "mean",
+    ) -> None:  # fmt: skip
         check_optimizer(optimizer)
-        self.net, self.optimizer, self.lr = net, optimizer, float(lr)
+        check_loss(loss)
+        self.net, self.optimizer, self.lr, self.loss = net, optimizer, float(lr), loss
         w = np.asarray(weights, dtype=np.float64).transpose(1, 0, 2).copy()  # never the caller's
         self._build(np.ascontiguousarray(cols), w, np.zeros_like(w), np.zeros_like(w))
 
@@ -377,18 +390,21 @@ class ChainMembers:
         self.x, self.w, self.m, self.v, self.t = x, w, m, v, np.zeros_like(w)
         self._resid = self.chain.grads[-1]  # y − x lives where the backward pass starts
         self._flat = self._resid.reshape(x.shape[0], -1)
-        self._scale = 2.0 / self._flat.shape[1]
+        self._scale = 2.0 / self._flat.shape[1] if self.loss == "mean" else 1.0
 
     def losses(self) -> np.ndarray:
         """``mean((y_b − x_b)²)`` over each member's pixels and images (torch's
-        ``((y − x)**2).mean()``), keeping what :meth:`update` needs."""
+        ``((y − x)**2).mean()``), or ``½ Σ (y_b − x_b)²`` for ``loss="half-sum"``, keeping
+        what :meth:`update` needs."""
         self.chain.set_weights(self.w)
         np.subtract(self.chain.forward(self.x), self.x, out=self._resid)
         r = self._flat
-        return np.einsum("bi,bi->b", r, r) / r.shape[1]
+        sq = np.einsum("bi,bi->b", r, r)
+        return sq / r.shape[1] if self.loss == "mean" else 0.5 * sq
 
     def update(self, step: int) -> None:
-        """One optimizer step of every member on the gradient ``2(y − x)/N`` of its loss."""
+        """One optimizer step of every member on the gradient of its loss: ``2(y − x)/N``
+        (mean) or ``y − x`` (half-sum), taken back through the chain."""
         np.multiply(self._resid, self._scale, out=self._resid)
         g = self.chain.backward()
         optimizer_step(self.optimizer, g, self.w, self.m, self.v, self.t, lr=self.lr, step=step)
@@ -409,4 +425,7 @@ def chain_matrices(net: Network, weights: np.ndarray) -> np.ndarray:
     w = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).transpose(1, 0, 2))
     chain = NumpyChain(net, net.in_shape[1] * net.in_shape[2], batch=w.shape[1])
     chain.set_weights(w)
-    return chain.forward(np.broadcast_to(np.eye(chain.d), (w.shape[1], chain.d, chain.d))).copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged member: inf/nan entries
+        return chain.forward(
+            np.broadcast_to(np.eye(chain.d), (w.shape[1], chain.d, chain.d))
+        ).copy()

@@ -211,6 +211,49 @@ def spectrum_figure(
 FLOOR = 1e-8
 
 
+def _ensemble_panel(ax: Any, r: dict[str, Any], *, quick: bool) -> None:
+    """One row's panel of :func:`ensemble_spectra_figure`: every seed, the median, index n."""
+    n = r["train_examples"]
+    spectra = [np.asarray(s) for s in r["spectra"] if s]
+    lo = max(FLOOR, min(float(s[s > 0].min()) if (s > 0).any() else FLOOR
+                        for s in spectra) / 2)  # fmt: skip
+    hi = max(2.0, max(float(s.max()) for s in spectra) * 1.5)
+    for p, s in zip(r["per_seed"], r["spectra"], strict=True):
+        if not s:
+            continue
+        v = np.asarray(s)
+        idx = np.arange(1, v.size + 1)
+        ok = p.get("reached")
+        ax.plot(idx, np.maximum(v, lo), "-", lw=0.5, color="0.7", zorder=1)
+        ax.scatter(idx, np.maximum(v, lo), s=9, marker="o" if ok else "x",
+                   color="tab:blue" if ok else "tab:red", alpha=0.6, zorder=2)  # fmt: skip
+    med = np.maximum(np.asarray(r["spectrum"]), lo)
+    ax.plot(np.arange(1, med.size + 1), med, "-", lw=1.8, color="black", zorder=3,
+            label=f"median seed {r['spectrum_seed']}")  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_ylim(lo / 1.5, hi)
+    ax.axhline(1.0, color="grey", lw=0.6, ls="--")
+    ax.axvline(n + 0.5, color="tab:green", lw=0.8, ls=":")
+    ax.annotate(f"n={n}", (n + 0.5, hi), fontsize=6, color="tab:green", va="top")
+    unreached = sum(1 for p in r["per_seed"] if not p.get("reached"))
+    frac = r["summary"]["memorized_fraction"]
+    mem = "n/a" if frac is None else f"{frac:.0%}"
+    flag = ""
+    if quick or r.get("quick"):
+        flag += "; QUICK"
+    if unreached:
+        flag += f"; {unreached}/{len(r['per_seed'])} did not reach the target"
+    ax.set_title(
+        f"{r['key']}: {r['conv_layers']}L x {r['filters']}F, {len(r['seeds'])} seeds\n"
+        f"memorized {mem}; verdict {r['verdict']}" + (f"\n{flag[2:]}" if flag else ""),
+        fontsize=7, color="tab:red" if unreached else "black",  # red: a problem only
+    )  # fmt: skip
+    ax.set_xlabel("index", fontsize=7)
+    ax.set_ylabel("|eigenvalue|", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=5, loc="lower left")
+
+
 def ensemble_spectra_figure(
     out: Output, name: str, title: str, rows: list[dict[str, Any]], *, quick: bool
 ) -> list[Path]:
@@ -225,45 +268,7 @@ def ensemble_spectra_figure(
     nrows = -(-len(rows) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 2.9 * nrows), squeeze=False)
     for ax, r in zip(axes.flat, rows, strict=False):
-        n = r["train_examples"]
-        spectra = [np.asarray(s) for s in r["spectra"] if s]
-        lo = max(FLOOR, min(float(s[s > 0].min()) if (s > 0).any() else FLOOR
-                            for s in spectra) / 2)  # fmt: skip
-        hi = max(2.0, max(float(s.max()) for s in spectra) * 1.5)
-        for p, s in zip(r["per_seed"], r["spectra"], strict=True):
-            if not s:
-                continue
-            v = np.asarray(s)
-            idx = np.arange(1, v.size + 1)
-            ok = p.get("reached")
-            ax.plot(idx, np.maximum(v, lo), "-", lw=0.5, color="0.7", zorder=1)
-            ax.scatter(idx, np.maximum(v, lo), s=9, marker="o" if ok else "x",
-                       color="tab:blue" if ok else "tab:red", alpha=0.6, zorder=2)  # fmt: skip
-        med = np.maximum(np.asarray(r["spectrum"]), lo)
-        ax.plot(np.arange(1, med.size + 1), med, "-", lw=1.8, color="black", zorder=3,
-                label=f"median seed {r['spectrum_seed']}")  # fmt: skip
-        ax.set_yscale("log")
-        ax.set_ylim(lo / 1.5, hi)
-        ax.axhline(1.0, color="grey", lw=0.6, ls="--")
-        ax.axvline(n + 0.5, color="tab:green", lw=0.8, ls=":")
-        ax.annotate(f"n={n}", (n + 0.5, hi), fontsize=6, color="tab:green", va="top")
-        unreached = sum(1 for p in r["per_seed"] if not p.get("reached"))
-        frac = r["summary"]["memorized_fraction"]
-        mem = "n/a" if frac is None else f"{frac:.0%}"
-        flag = ""
-        if quick or r.get("quick"):
-            flag += "; QUICK"
-        if unreached:
-            flag += f"; {unreached}/{len(r['per_seed'])} did not reach the target"
-        ax.set_title(
-            f"{r['key']}: {r['conv_layers']}L x {r['filters']}F, {len(r['seeds'])} seeds\n"
-            f"memorized {mem}; verdict {r['verdict']}" + (f"\n{flag[2:]}" if flag else ""),
-            fontsize=7, color="tab:red" if unreached else "black",  # red: a problem only
-        )  # fmt: skip
-        ax.set_xlabel("index", fontsize=7)
-        ax.set_ylabel("|eigenvalue|", fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.legend(fontsize=5, loc="lower left")
+        _ensemble_panel(ax, r, quick=quick)
     for ax in list(axes.flat)[len(rows) :]:
         ax.axis("off")
     fig.suptitle(

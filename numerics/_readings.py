@@ -1,8 +1,9 @@
 """The readings of Tables 1-2: every detail the paper leaves open, named.
 
 A reading is one way to read such a detail (``axis``): Table 1's "2 layers" (``depth``),
-the initial weights of Table 1 (``init1``) and Table 2 (``init2``), and the skip design of
-Table 2's starred rows (``skip``). Every row records the readings it ran;
+the initial weights of Table 1 (``init1``) and Table 2 (``init2``), the skip design of
+Table 2's starred rows (``skip``), and the normalization of the loss (``loss``: the text's
+"mean squared error" or Eq. (1)'s ½Σᵢ‖xᵢ − f(xᵢ)‖²). Every row records the readings it ran;
 ``verify experiment readings`` lists them and ``--reading NAME`` selects.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 __all__ = [
     "EXPERIMENT_AXES",
     "FIG4_WEIGHT",
+    "LOSSES",
     "READING",
     "READINGS",
     "SKIP_INIT",
@@ -30,7 +32,7 @@ class Reading:
     """One reading of a detail the paper leaves open: ``axis`` is the detail."""
 
     name: str
-    axis: str  # "depth" (Table 1's "2 layers"), "init1", "init2", "skip" (starred rows)
+    axis: str  # "depth" (Table 1's "2 layers"), "init1", "init2", "skip", "loss"
     description: str
 
 
@@ -48,6 +50,8 @@ TABLE2_INIT_SCALES: dict[str, float] = {"cstar": 1.0, "cstar0.5": 0.5, "cstar0.3
 TABLE2_INIT_RADIUS = 1e-2
 #: ``fig4``: every weight this constant, as in the paper's Figure 4 (4×4 images, 29 layers).
 FIG4_WEIGHT = 0.1
+#: The loss normalizations (axis ``loss``; the trainer's ``loss=`` argument).
+LOSSES = ("mean", "half-sum")
 #: Initial weight of every layer of the starred (skip) rows, as a multiple of c*.
 SKIP_INIT = 0.7
 
@@ -92,6 +96,17 @@ _READING_TEXTS: dict[str, dict[str, str]] = {
         "cstar0.3": "every weight 0.3 c*: closer to zero still",
         "random": "i.i.d. normal(0, c*): a small random init, same weight size as c*, random signs",
     },
+    "loss": {
+        "mean": (
+            "the loss is the mean squared error, mean((f(x) - x)^2) over pixels and images "
+            "(torch's MSELoss), descended and stopped below 1e-6"
+        ),
+        "half-sum": (
+            "the loss is Eq. (1)'s 1/2 sum_i ||x_i - f(x_i)||^2, descended and stopped below "
+            "1e-6: gradient descent takes steps N/2 times longer than on the mean (N = pixels "
+            "x images), Adam nearly the same steps (it is scale-invariant up to eps)"
+        ),
+    },
     "skip": {
         "identity-blocks": (
             "starred rows: every run of 10 layers in an identity "
@@ -116,10 +131,15 @@ READING = {r.name: r for r in READINGS}
 
 #: Per experiment: axis -> (readings run by default, the paper's-words default).
 EXPERIMENT_AXES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
-    "table1": {"depth": (("depth2", "depth3"), "depth3"), "init1": (("gain0.3",), "gain0.3")},
+    "table1": {
+        "depth": (("depth2", "depth3"), "depth3"),
+        "init1": (("gain0.3",), "gain0.3"),
+        "loss": (("mean",), "mean"),
+    },
     "table1-init": {
         "depth": (("depth2", "depth3"), "depth3"),
         "init1": (("torch-default", "gain1", "gain0.5", "gain0.3", "gain0.2"), "gain0.3"),
+        "loss": (("mean",), "mean"),
     },
     "table2": {
         # cstar, cstar0.5, fig4 run with --reading (cstar starts at the memorized spectrum);
@@ -127,6 +147,7 @@ EXPERIMENT_AXES: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
         # 200 000 steps (measured), and each such row costs ~20 CPU minutes
         "init2": (("radius1e-2",), "radius1e-2"),
         "skip": (("identity-blocks", "plain-ends", "plain-tail"), "identity-blocks"),
+        "loss": (("mean",), "mean"),
     },
 }
 

@@ -96,6 +96,9 @@ class TableRow:
     skip_design: str | None
     reading: str
     readings: dict[str, str]
+    # the loss descended (reading axis "loss"); rows stored before it was recorded were
+    # all trained on the mean, the only normalization the trainer had
+    loss_normalization: str = field(default="mean", metadata={"choices": ("mean", "half-sum")})
     init: str
     init_rule: str
     init_scale: float

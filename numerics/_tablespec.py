@@ -9,6 +9,7 @@ rate 1e-4 when the depth exceeds 10, skip connections every 10 layers past 100 l
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +89,7 @@ class RowSpec:
     depth_reading: str = ""  # Table 1 "2 layers": "depth2" | "depth3" ("" = printed params)
     init_reading: str = ""  # "" = gain1 (Table 1) / radius1e-2 (Table 2)
     skip_design: str = ""  # starred rows: "" = identity-blocks
+    loss_reading: str = ""  # "" = mean (the text's mean squared error); "half-sum" = Eq. (1)
 
     @property
     def readings(self) -> dict[str, str]:
@@ -101,7 +103,14 @@ class RowSpec:
             out["skip"] = self.skip_design or "identity-blocks"
         else:
             out["init"] = self.init_reading or "radius1e-2"
+        if self.loss_reading:  # the default (mean) is left out: the rows' names stay
+            out["loss"] = self.loss_reading
         return out
+
+    @property
+    def loss(self) -> str:
+        """The loss normalization the row descends (``mean`` or ``half-sum``)."""
+        return self.loss_reading or "mean"
 
     @property
     def reading(self) -> str:
@@ -109,22 +118,24 @@ class RowSpec:
 
     @property
     def key(self) -> str:
-        """The row's name, by what it runs (``L2-F4-d3-gain1``: 2 printed layers, 4 filters)."""
+        """The row's name, by what it runs (``L2-F4-d3-gain1``: 2 printed layers, 4 filters;
+        ``-half-sum`` at the end for that loss reading)."""
+        loss = f"-{self.loss_reading}" if self.loss_reading else ""
         if self.table == 1:
             d = {"depth2": "-d2", "depth3": "-d3"}.get(self.depth_reading, "")
             init = f"-{self.init_reading}" if self.init_reading else ""
-            return f"L{self.layers}-F{self.filters}{d}{init}"
+            return f"L{self.layers}-F{self.filters}{d}{init}{loss}"
         last = f"-{self.skip_design}" if self.skip and self.skip_design else ""
         if not self.skip and self.init_reading:
             last = f"-{self.init_reading}"
-        return f"s{self.size}-n{self.train_examples}-L{self.layers}{last}"
+        return f"s{self.size}-n{self.train_examples}-L{self.layers}{last}{loss}"
 
 
 def _table1_rows(
     quick: bool, axes: dict[str, tuple[str, ...]], *, filters: tuple[int, ...], cap: int
 ) -> list[RowSpec]:
     out = []
-    for init in axes["init1"]:
+    for init, loss in itertools.product(axes["init1"], axes["loss"]):
         for printed in TABLE1:
             if printed.filters not in filters:
                 continue
@@ -138,7 +149,7 @@ def _table1_rows(
                     table=1, size=3, train_examples=2, layers=printed.layers_printed,
                     filters=used, params_printed=printed.params_printed,
                     filters_printed=printed.filters, cap=cap, depth_reading=depth,
-                    init_reading=init,
+                    init_reading=init, loss_reading="" if loss == "mean" else loss,
                 ))  # fmt: skip
     return out
 
@@ -160,7 +171,7 @@ def table1_init_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSp
     quick: 1 filter, gain1 and gain0.5, the printed depths, at most 5000 GD steps."""
     axes = axes_to_run("table1-init", selected)
     if quick and not selected:
-        axes = {"depth": ("depth3",), "init1": ("gain1", "gain0.5")}
+        axes = {"depth": ("depth3",), "init1": ("gain1", "gain0.5"), "loss": ("mean",)}
     return _table1_rows(
         quick, axes, filters=(1,) if quick else (1, 16), cap=5000 if quick else 100_000
     )
@@ -171,19 +182,20 @@ def table2_specs(quick: bool, selected: tuple[str, ...] = ()) -> list[RowSpec]:
     at each skip design; quick: the rows with s ≤ 3 and 4×4 (no starred row), at most
     2500 steps."""
     axes = axes_to_run("table2", selected)
-    picked = {READING[r].axis for r in selected}
+    picked = {READING[r].axis for r in selected} & {"skip", "init2"}
     out = []
     for size, n, bound, layers, _f, params, skip in TABLE2:
         if quick and (size > 4 or (size == 4 and n > 1)):
             continue
         if picked and ("skip" if skip else "init2") not in picked:
             continue  # --reading picked the other kind of row only
-        for r in axes["skip"] if skip else axes["init2"]:
+        kinds = axes["skip"] if skip else axes["init2"]
+        for r, loss in itertools.product(kinds, axes["loss"]):
             out.append(RowSpec(
                 table=2, size=size, train_examples=n, layers=layers, filters=1,
                 params_printed=params, filters_printed=1, bound_printed=bound, skip=skip,
                 cap=2500 if quick else 200_000, init_reading="" if skip else r,
-                skip_design=r if skip else "",
+                skip_design=r if skip else "", loss_reading="" if loss == "mean" else loss,
             ))  # fmt: skip
     return out
 
@@ -228,6 +240,7 @@ class Plan:
     optimizer: str  # "sgd" | "adam"
     lr: float
     chain: bool  # a chain of single-filter convs: the numpy backend can train it
+    loss: str = "mean"  # the loss normalization descended: "mean" | "half-sum"
 
     @property
     def optimizer_name(self) -> str:
@@ -297,5 +310,5 @@ def plan(spec: RowSpec) -> Plan:
     return Plan(
         net=net, conv_layers=conv_layers, derived=derived, skip_every=every, init=init,
         init_rule=rule, optimizer="adam" if adam else "sgd", lr=ADAM_LR if adam else GD_LR,
-        chain=spec.table == 2 and fast_supported(net),
+        chain=spec.table == 2 and fast_supported(net), loss=spec.loss,
     )  # fmt: skip

@@ -4,7 +4,8 @@ A run trains ``B`` members (the seeds of one row; ``B = 1`` for one net) of one
 architecture at once, each from its own initial weights on its own images, by one loop,
 :func:`fit`, on the stopping rule of the paper (Section 3.2), :func:`stopped`:
 
-    loop: loss_b = mean((f_b(x_b) − x_b)²) over member b's pixels and images;
+    loop: loss_b = mean((f_b(x_b) − x_b)²) over member b's pixels and images
+                   (or ½ Σ (f_b(x_b) − x_b)², Eq. (1), with ``loss="half-sum"``);
           member b stops (its weights and optimizer state freeze) when loss_b < target,
           loss_b is not finite, or it has taken ``cap`` steps;
           otherwise one optimizer step on ∇ loss_b (its own mean, not an average over members).
@@ -36,7 +37,7 @@ import numpy as np
 
 from symconv import Network
 
-from ._fastlinear import ChainMembers, _check_chain, _convs, check_optimizer
+from ._fastlinear import ChainMembers, _check_chain, _convs, check_loss, check_optimizer
 
 __all__ = [
     "ConvMembers",
@@ -123,7 +124,7 @@ def _member_images(x: Any, batch: int, d: int) -> np.ndarray:
 
 def train_chain_ensemble(
     net: Network, weights: Any, x: Any, *, optimizer: str, lr: float, target: float, cap: int,
-    callback: Callback | None = None,
+    callback: Callback | None = None, loss: str = "mean",
 ) -> EnsembleResult:  # fmt: skip
     """Train ``B`` members of the single-filter chain ``net`` together (numpy backend).
 
@@ -141,7 +142,7 @@ def train_chain_ensemble(
             f"weights: expected shape (B, {net.depth}, {k2}) (got {np.shape(weights)})"
         )
     cols = _member_images(x, w0.shape[0], net.in_shape[1] * net.in_shape[2])
-    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr)
+    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr, loss=loss)
     return fit(members, w0.shape[0], target=target, cap=cap, callback=callback)
 
 
@@ -174,11 +175,14 @@ class ConvMembers:
     ``(B, out, in, k, k)`` per layer are trained by ``torch.optim``."""
 
     def __init__(
-        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, device: str
-    ) -> None:
+        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
+        device: str, loss: str = "mean",
+    ) -> None:  # fmt: skip
         import torch
 
         check_optimizer(optimizer)
+        check_loss(loss)
+        self.loss = loss
         self.torch, self.root, self.batch = torch, models[0], len(models)
         if self.batch == 0 or len(xs) != self.batch:
             raise ValueError(
@@ -213,7 +217,9 @@ class ConvMembers:
         nb = self.params[0].shape[0]
         y = _grouped_forward(self.torch, self.root, self.params, itertools.count(), self.x, nb)
         diff = (y - self.x).reshape(self.x.shape[0], nb, -1)
-        self._per = (diff**2).mean(dim=(0, 2))  # each member's own mean
+        sq = diff**2
+        # each member's own loss: its mean, or Eq. (1)'s half sum
+        self._per = sq.mean(dim=(0, 2)) if self.loss == "mean" else 0.5 * sq.sum(dim=(0, 2))
         return self._per.detach().cpu().numpy().astype(np.float64)
 
     def update(self, step: int) -> None:
@@ -254,7 +260,7 @@ class ConvMembers:
 
 def train_conv_ensemble(
     models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, target: float,
-    cap: int, device: str = "cpu", callback: Callback | None = None,
+    cap: int, device: str = "cpu", callback: Callback | None = None, loss: str = "mean",
 ) -> EnsembleResult:  # fmt: skip
     """Train ``B`` torch models of identical architecture together (torch backend).
 
@@ -262,7 +268,7 @@ def train_conv_ensemble(
     stacks of bias-free convs); ``xs``: member b's images ``(n, C, s, s)``, the same shape
     for all. The models' conv weights are updated in place at the end; ``weights[b]`` is
     member b's list of conv weights (numpy, float64, symconv order)."""
-    members = ConvMembers(models, xs, optimizer=optimizer, lr=lr, device=device)
+    members = ConvMembers(models, xs, optimizer=optimizer, lr=lr, device=device, loss=loss)
     res = fit(members, members.batch, target=target, cap=cap, callback=callback)
     res.weights = members.store(res.weights)
     return res

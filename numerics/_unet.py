@@ -18,6 +18,7 @@ biases, as in Ronneberger's and every common implementation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,19 +32,11 @@ NONLINEARITIES = ("relu", "leaky_relu")
 UPSAMPLINGS = ("up-conv", "nearest")
 
 
-def build_unet(
-    *,
-    channels: int = 3,
-    width: int = 16,
-    depth: int = 4,
-    nonlinearity: str = "relu",
-    upsample: str = "up-conv",
-) -> torch.nn.Module:
-    """The U-Net described in the module docstring; inputs need sides divisible by 2^depth.
-
-    The module has ``down`` (encoder blocks), ``pool`` (the max-pool), ``bottleneck``,
-    ``up`` (upsampling layers), ``decode`` (decoder blocks, each taking the concatenation of
-    the upsampled map and the skip) and ``head`` (the 1×1 convolution)."""
+def _unet_parts(
+    nonlinearity: str, upsample: str
+) -> tuple[Callable[[int, int], torch.nn.Module], Callable[[int, int], torch.nn.Module]]:
+    """The U-Net's two building blocks, ``block(c_in, c_out)`` (two padded 3×3 convolutions,
+    each followed by the nonlinearity) and ``up(c_in, c_out)`` (the decoder's upsampling)."""
     import torch
 
     nn = torch.nn
@@ -51,8 +44,6 @@ def build_unet(
         raise ValueError(f"nonlinearity: expected one of {NONLINEARITIES} (got {nonlinearity!r})")
     if upsample not in UPSAMPLINGS:
         raise ValueError(f"upsample: expected one of {UPSAMPLINGS} (got {upsample!r})")
-    if depth < 1 or width < 1:
-        raise ValueError(f"depth and width must be positive (got {depth}, {width})")
 
     def act() -> torch.nn.Module:
         return nn.ReLU() if nonlinearity == "relu" else nn.LeakyReLU(0.01)
@@ -72,6 +63,28 @@ def build_unet(
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)
         )
 
+    return block, up
+
+
+def build_unet(
+    *,
+    channels: int = 3,
+    width: int = 16,
+    depth: int = 4,
+    nonlinearity: str = "relu",
+    upsample: str = "up-conv",
+) -> torch.nn.Module:
+    """The U-Net described in the module docstring; inputs need sides divisible by 2^depth.
+
+    The module has ``down`` (encoder blocks), ``pool`` (the max-pool), ``bottleneck``,
+    ``up`` (upsampling layers), ``decode`` (decoder blocks, each taking the concatenation of
+    the upsampled map and the skip) and ``head`` (the 1×1 convolution)."""
+    import torch
+
+    nn = torch.nn
+    block, up = _unet_parts(nonlinearity, upsample)  # checks the two names first
+    if depth < 1 or width < 1:
+        raise ValueError(f"depth and width must be positive (got {depth}, {width})")
     ch = [width * 2**level for level in range(depth + 1)]
 
     class UNet(nn.Module):

@@ -209,7 +209,7 @@ def _table1_claims(rows: list[dict[str, Any]], quick: bool) -> dict[str, dict[st
 
 def _groups(rows: list[dict[str, Any]], table: int) -> dict[str, list[dict[str, Any]]]:
     """Rows per reading. Table 1: one group per (init, depth reading), the depth-2/3 rows
-    of that depth reading with the 5- and 8-layer rows of that init."""
+    of that depth reading with the 5- and 8-layer rows of that init (and loss reading)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     if table == 2:
         for r in rows:
@@ -217,12 +217,15 @@ def _groups(rows: list[dict[str, Any]], table: int) -> dict[str, list[dict[str, 
         return groups
     inits = list(dict.fromkeys(r["readings"]["init"] for r in rows))
     depth_r = list(dict.fromkeys(r["readings"]["depth"] for r in rows if "depth" in r["readings"]))
-    for init in inits:
-        mine = [r for r in rows if r["readings"]["init"] == init]
+    losses = list(dict.fromkeys(r["readings"].get("loss", "") for r in rows))
+    for init, loss in itertools.product(inits, losses):
+        mine = [r for r in rows if (r["readings"]["init"], r["readings"].get("loss", "")) ==
+                (init, loss)]  # fmt: skip
         for dr in depth_r or [""]:
             sel = [r for r in mine if r["readings"].get("depth", dr) == dr]
             if sel:  # a run stopped early may have no row of this reading yet
-                groups[f"{dr}+{init}" if dr else init] = sel
+                label = "+".join(x for x in (dr, init, loss) if x)
+                groups[label] = sel
     return groups
 
 

@@ -243,20 +243,40 @@ def run_many(
     """
     import multiprocessing
 
-    total = len(checks)
-    if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        outcomes = []
-        for i, check in enumerate(checks, 1):
-            if progress is not None:
-                progress(i, total, check.id)
-            outcomes.append(run(check, quick=quick))
-        return outcomes
+    if jobs <= 1 or len(checks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return _run_serial(checks, quick, progress)
+    return _run_forked(checks, quick, jobs, progress)
 
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+
+#: one check's outcome as it crosses the process boundary: id, JSON result, seconds, log
+_Part = tuple[str, dict[str, Any], float, tuple[Any, ...]]
+
+
+def _run_serial(
+    checks: list[Check], quick: bool, progress: Callable[[int, int, str], None] | None
+) -> list[Outcome]:
+    """:func:`run_many` in this process, one check after the other."""
+    total = len(checks)
+    outcomes = []
+    for i, check in enumerate(checks, 1):
+        if progress is not None:
+            progress(i, total, check.id)
+        outcomes.append(run(check, quick=quick))
+    return outcomes
+
+
+def _run_forked(
+    checks: list[Check],
+    quick: bool,
+    jobs: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> list[Outcome]:
+    """:func:`run_many` in ``jobs`` forked processes, the torch checks in one group."""
+    import multiprocessing
 
     from ._z3 import solvers
 
+    total = len(checks)
     heavy = [c.id for c in checks if c.requires]
     groups = ([heavy] if heavy else []) + [[c.id] for c in checks if not c.requires]
     names = solvers()
@@ -264,14 +284,33 @@ def run_many(
     done: dict[str, Outcome] = {}
     context = multiprocessing.get_context("fork")
 
-    def record(parts: list[tuple[str, dict[str, Any], float, tuple[Any, ...]]]) -> None:
+    def record(parts: list[_Part]) -> None:
         for cid, result, seconds, log in parts:
             done[cid] = Outcome(by_id[cid], _from_json(result), seconds, log)
             if progress is not None:
                 progress(len(done), total, cid)
 
+    if _run_pool(groups, quick, names, min(jobs, len(groups)), context, record):
+        # one process per check left, so a check that kills its process is the only error
+        _rerun_alone([c for c in checks if c.id not in done], quick, names, context, record)
+    return [done[c.id] for c in checks]
+
+
+def _run_pool(
+    groups: list[list[str]],
+    quick: bool,
+    names: tuple[str, ...],
+    workers: int,
+    context: Any,
+    record: Callable[[list[_Part]], None],
+) -> bool:
+    """Run each group of check ids in a pool of ``workers``; True when a process died."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     broken = False
-    pool = ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context)
+    pool = ProcessPoolExecutor(workers, mp_context=context)
     try:
         futures = [pool.submit(_run_group, ids, quick, names) for ids in groups]
         for future in as_completed(futures):
@@ -285,22 +324,29 @@ def run_many(
             child.terminate()
         raise
     pool.shutdown()
-    if broken:
-        # one process per check left, so a check that kills its process is the only error
-        for c in checks:
-            if c.id in done:
-                continue
-            with ProcessPoolExecutor(1, mp_context=context) as single:
-                try:
-                    record(single.submit(_run_group, [c.id], quick, names).result())
-                except BrokenProcessPool as exc:
-                    record([(c.id, _died(c, exc), 0.0, ())])
-    return [done[c.id] for c in checks]
+    return broken
 
 
-def _run_group(
-    ids: list[str], quick: bool, names: tuple[str, ...]
-) -> list[tuple[str, dict[str, Any], float, tuple[Any, ...]]]:
+def _rerun_alone(
+    left: list[Check],
+    quick: bool,
+    names: tuple[str, ...],
+    context: Any,
+    record: Callable[[list[_Part]], None],
+) -> None:
+    """Run each check in ``left`` in a process of its own; one that dies is ``error``."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    for c in left:
+        with ProcessPoolExecutor(1, mp_context=context) as single:
+            try:
+                record(single.submit(_run_group, [c.id], quick, names).result())
+            except BrokenProcessPool as exc:
+                record([(c.id, _died(c, exc), 0.0, ())])
+
+
+def _run_group(ids: list[str], quick: bool, names: tuple[str, ...]) -> list[_Part]:
     """In a worker process: run the checks ``ids`` under the parent's solvers."""
     import sys
 

@@ -233,53 +233,81 @@ def prove(
 
     timeout = TIMEOUT_MS if timeout_ms is None else timeout_ms
     label = what or str(claim)
-    # vacuity guard
     premises = list(assumptions)
     ante = _antecedent(claim)
     if ante is not None:
         premises.append(ante)
     stated = (tuple(" ".join(str(a).split()) for a in premises), " ".join(str(claim).split()))
-    if premises:
-        vac = _solver(timeout)
-        vac.add(*premises)
-        r0 = vac.check()
-        if r0 == z3.unsat:
-            v = Verdict(
-                Status.ERROR,
-                None,
-                "the assumptions are contradictory (no value satisfies them), so the claim "
-                "would hold vacuously; nothing is proved",
-            )
-            _log(label, "", v, {}, {}, stated)
-            return v
+    if _contradictory(premises, timeout):  # vacuity guard
+        v = Verdict(
+            Status.ERROR,
+            None,
+            "the assumptions are contradictory (no value satisfies them), so the claim "
+            "would hold vacuously; nothing is proved",
+        )
+        _log(label, "", v, {}, {}, stated)
+        return v
     s = _solver(timeout)
     for a in assumptions:
         s.add(a)
     s.add(z3.Not(claim))
     smt2 = smt2_text(s, label, *stated)
+    times: dict[str, float] = {}
+    answers: dict[str, str] = {}
+    refuted = _z3_refutes(s, claim, assumptions, times, answers)
+    v = refuted if refuted is not None else _second_solver(smt2, timeout, times, answers)
+    _log(label, smt2, v, times, answers, stated)
+    return v
+
+
+def _contradictory(premises: list[Any], timeout: int) -> bool:
+    """True when no value satisfies ``premises`` (z3 says ``unsat``); False for none."""
+    import z3
+
+    if not premises:
+        return False
+    vac = _solver(timeout)
+    vac.add(*premises)
+    return bool(vac.check() == z3.unsat)
+
+
+def _z3_refutes(
+    s: Any,
+    claim: Any,
+    assumptions: tuple[Any, ...],
+    times: dict[str, float],
+    answers: dict[str, str],
+) -> Verdict | None:
+    """z3's check of the negation in ``s``: None when ``unsat``, else the verdict to return.
+
+    A ``sat`` model is ``fail`` only when substituting it violates the claim exactly.
+    """
+    import z3
+
     t0 = time.perf_counter()
     r = s.check()
-    times = {"z3": time.perf_counter() - t0}
-    answers = {"z3": str(r)}
+    times["z3"] = time.perf_counter() - t0
+    answers["z3"] = str(r)
     if r == z3.sat:
         m = s.model()
-        violated = _recheck(z3.And(*assumptions, z3.Not(claim)), m)
-        if violated:
-            v = Verdict(
+        if _recheck(z3.And(*assumptions, z3.Not(claim)), m):
+            return Verdict(
                 Status.FAIL, _model_dict(m), "z3: counterexample found (re-checked exactly)"
             )
-        else:
-            v = Verdict(
-                Status.UNKNOWN,
-                _model_dict(m),
-                "z3: a model was found but substituting it into the claim did not confirm it",
-            )
-        _log(label, smt2, v, times, answers, stated)
-        return v
+        return Verdict(
+            Status.UNKNOWN,
+            _model_dict(m),
+            "z3: a model was found but substituting it into the claim did not confirm it",
+        )
     if r != z3.unsat:
-        v = Verdict(Status.UNKNOWN, None, f"z3: unknown ({s.reason_unknown()})")
-        _log(label, smt2, v, times, answers, stated)
-        return v
+        return Verdict(Status.UNKNOWN, None, f"z3: unknown ({s.reason_unknown()})")
+    return None
+
+
+def _second_solver(
+    smt2: str, timeout: int, times: dict[str, float], answers: dict[str, str]
+) -> Verdict:
+    """After z3's ``unsat``: cvc5 re-proves ``smt2`` when in use; ``pass`` needs both."""
     confirmed = ["z3"]
     if "cvc5" in solvers():
         t0 = time.perf_counter()
@@ -287,19 +315,13 @@ def prove(
         times["cvc5"] = time.perf_counter() - t0
         answers["cvc5"] = ans
         if ans == "sat":
-            v = Verdict(Status.ERROR, None, "solvers disagree: z3 says unsat, cvc5 says sat")
-            _log(label, smt2, v, times, answers, stated)
-            return v
+            return Verdict(Status.ERROR, None, "solvers disagree: z3 says unsat, cvc5 says sat")
         if ans != "unsat":
-            v = Verdict(Status.UNKNOWN, None, "z3: unsat, but cvc5: unknown (time limit)")
-            _log(label, smt2, v, times, answers, stated)
-            return v
+            return Verdict(Status.UNKNOWN, None, "z3: unsat, but cvc5: unknown (time limit)")
         confirmed.append("cvc5")
-    v = Verdict(
+    return Verdict(
         Status.PASS, None, f"the negation is unsat ({', '.join(confirmed)})", tuple(confirmed)
     )
-    _log(label, smt2, v, times, answers, stated)
-    return v
 
 
 def _log(

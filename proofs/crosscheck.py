@@ -371,6 +371,21 @@ def _refusal_problems() -> list[dict[str, Any]]:
     return bad
 
 
+def _network_problems(
+    nets: list[Network], seed: int, flip: bool, factor_order: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each network's matrix problems and pattern problems, each naming its network."""
+    rng = np.random.default_rng(seed)
+    mats, pats = [], []
+    for n, net in enumerate(nets):
+        where = {"network": n, "in_shape": net.in_shape, "layers": repr(net.layers)}
+        mats += [{**where, "problem": p} for p in _guarded(_matrix_problems, net, rng, flip)]
+        pats += [
+            {**where, "problem": p} for p in _guarded(_pattern_problems, net, rng, factor_order)
+        ]
+    return mats, pats
+
+
 @register(
     "symconv.two-paths",
     title="Conv matrices and forced-zero patterns agree with an independent construction",
@@ -411,16 +426,8 @@ def check_two_paths(
 ) -> Result:
     """``convention="convolution"`` (the kernel flipped) and ``factor_order="cols-rows"``
     (the pattern as channels ⊗ cols ⊗ rows) are the wrong variants."""
-    rng = np.random.default_rng(seed)
-    flip = convention == "convolution"
-    mats, pats = [], []
     nets = random_networks(networks, seed)
-    for n, net in enumerate(nets):
-        where = {"network": n, "in_shape": net.in_shape, "layers": repr(net.layers)}
-        mats += [{**where, "problem": p} for p in _guarded(_matrix_problems, net, rng, flip)]
-        pats += [
-            {**where, "problem": p} for p in _guarded(_pattern_problems, net, rng, factor_order)
-        ]
+    mats, pats = _network_problems(nets, seed, convention == "convolution", factor_order)
     depth = _caught(lambda: _depth_problems(max_size))
     described = _caught(_stack_problems) + _caught(_refusal_problems)
     parts = [

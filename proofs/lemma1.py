@@ -14,6 +14,7 @@ of a convolution layer's matrix, Appendix D), then ``A`` can equal the projectio
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import product
 from typing import Any
@@ -39,6 +40,81 @@ def projection(v: Sequence[Any]) -> list[list[Fraction]]:
 
 def _both_hyperplanes(z3: Any) -> Callable[[Any, Any], Any]:
     return lambda vi, vj: z3.Or(vi == 0, vj == 0)
+
+
+@dataclass
+class _Tally:
+    """What ``lemma1.forced-zero`` found so far, in the order it was found."""
+
+    witnesses: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+    proved: int = 0
+
+    def settle_zero_set(
+        self, claim: Any, d: int | str, entry: list[Any], where: str, of: str
+    ) -> None:
+        """(b): prove that the projection's entry vanishes exactly on the claimed set."""
+        result = prove_claim(claim, where)
+        self.proved += result.status == Status.PASS
+        if result.status == Status.FAIL:
+            model = result.data["counterexample"]
+            self.failures.append({"d": d, "entry": entry, "model": model,
+                                  "reason": f"the claimed zero set {of} is wrong; "
+                                  f"z3 counterexample {model}"})  # fmt: skip
+        elif result.status != Status.PASS:
+            self.undecided.append(result.detail)
+
+
+def _nonzero_entry(
+    tally: _Tally, v: list[Any], i: int, j: int, wrongly_compatible: set[Any]
+) -> bool:
+    """(a): z3 finds v with ``v_i v_j != 0``, and exactly, ``(v vᵀ / vᵀv)_ij = v_i v_j / |v|²``
+    is nonzero and memorizes v. False when z3 finds no such v (then (b) is not tried)."""
+    d = len(v)
+    search = find_model(v[i] * v[j] != 0)
+    if search.model is None:
+        what = f"d={d}, ({i},{j}): no v with v_i v_j != 0"
+        if search.found is False:
+            tally.failures.append({"d": d, "entry": [i, j], "reason": what})
+        else:
+            tally.undecided.append(f"undecided: {what} (z3 could not decide)")
+        return False
+    (vec,) = matrix([[search.model.get(f"v{m}", "0") for m in range(d)]])  # "3", "-1/2"
+    proj = projection(vec)
+    entry = proj[i][j]
+    memorizes = matvec(proj, vec) == vec
+    idempotent = mul(proj, proj) == proj
+    exact_ok = entry != 0 and entry == vec[i] * vec[j] / norm2(vec) and memorizes and idempotent
+    witness = {"d": d, "entry": [i, j], "v": [str(x) for x in vec], "projection_entry": str(entry)}
+    tally.witnesses.append(witness)
+    if (i, j) in wrongly_compatible or not exact_ok:
+        tally.failures.append(
+            {
+                **witness,
+                "reason": f"the projection for v = {[str(x) for x in vec]} has (i, j) "
+                f"entry {entry}, not 0: a forced zero at ({i}, {j}) is incompatible "
+                "with memorizing this v",
+            }
+        )
+    return True
+
+
+def _entries_of_size(
+    tally: _Tally, d: int, cond: Callable[[Any, Any], Any], wrongly_compatible: set[Any]
+) -> None:
+    """(a) and (b) for every entry (i, j) of a d x d matrix, one after the other."""
+    import z3
+
+    v = z3.Reals(" ".join(f"v{m}" for m in range(d)))
+    norm = z3.Sum([x * x for x in v])
+    p = z3.Real("p")
+    for i, j in product(range(d), repeat=2):
+        if not _nonzero_entry(tally, v, i, j, wrongly_compatible):
+            continue
+        # (b) the projection's (i, j) entry vanishes exactly on the claimed set
+        claim = z3.Implies(z3.And(norm > 0, p * norm == v[i] * v[j]), (p == 0) == cond(v[i], v[j]))
+        tally.settle_zero_set(claim, d, [i, j], f"d={d}, ({i},{j})", "of the (i, j) entry")
 
 
 @register(
@@ -92,67 +168,9 @@ def check_forced_zero(
 
     cond = zero_set or _both_hyperplanes(z3)
     wrongly_compatible = {tuple(p) for p in compatible}
-    witnesses: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
-    undecided: list[str] = []
-    proved = 0
-
-    def settle_zero_set(claim: Any, d: int | str, entry: list[Any], where: str, of: str) -> None:
-        """(b): prove that the projection's entry vanishes exactly on the claimed set."""
-        nonlocal proved
-        result = prove_claim(claim, where)
-        proved += result.status == Status.PASS
-        if result.status == Status.FAIL:
-            model = result.data["counterexample"]
-            failures.append({"d": d, "entry": entry, "model": model,
-                             "reason": f"the claimed zero set {of} is wrong; "
-                             f"z3 counterexample {model}"})  # fmt: skip
-        elif result.status != Status.PASS:
-            undecided.append(result.detail)
-
+    tally = _Tally()
     for d in dims:
-        v = z3.Reals(" ".join(f"v{m}" for m in range(d)))
-        norm = z3.Sum([x * x for x in v])
-        p = z3.Real("p")
-        for i, j in product(range(d), repeat=2):
-            # (a) a v whose projection is nonzero at (i, j)
-            search = find_model(v[i] * v[j] != 0)
-            if search.model is None:
-                what = f"d={d}, ({i},{j}): no v with v_i v_j != 0"
-                if search.found is False:
-                    failures.append({"d": d, "entry": [i, j], "reason": what})
-                else:
-                    undecided.append(f"undecided: {what} (z3 could not decide)")
-                continue
-            (vec,) = matrix([[search.model.get(f"v{m}", "0") for m in range(d)]])  # "3", "-1/2"
-            proj = projection(vec)
-            entry = proj[i][j]
-            memorizes = matvec(proj, vec) == vec
-            idempotent = mul(proj, proj) == proj
-            exact_ok = (
-                entry != 0 and entry == vec[i] * vec[j] / norm2(vec) and memorizes and idempotent
-            )
-            witness = {
-                "d": d,
-                "entry": [i, j],
-                "v": [str(x) for x in vec],
-                "projection_entry": str(entry),
-            }
-            witnesses.append(witness)
-            if (i, j) in wrongly_compatible or not exact_ok:
-                failures.append(
-                    {
-                        **witness,
-                        "reason": f"the projection for v = {[str(x) for x in vec]} has (i, j) "
-                        f"entry {entry}, not 0: a forced zero at ({i}, {j}) is incompatible "
-                        "with memorizing this v",
-                    }
-                )
-            # (b) the projection's (i, j) entry vanishes exactly on the claimed set
-            claim = z3.Implies(
-                z3.And(norm > 0, p * norm == v[i] * v[j]), (p == 0) == cond(v[i], v[j])
-            )
-            settle_zero_set(claim, d, [i, j], f"d={d}, ({i},{j})", "of the (i, j) entry")
+        _entries_of_size(tally, d, cond, wrongly_compatible)
     # (b) for every d at once: only v_i, v_j and the rest of |v|² (some r >= 0) appear
     vi, vj, r, p = z3.Reals("vi vj r p")
     for label, norm, a, b in (
@@ -160,17 +178,23 @@ def check_forced_zero(
         ("i == j", vi * vi + r, vi, vi),
     ):
         claim = z3.Implies(z3.And(r >= 0, norm > 0, p * norm == a * b), (p == 0) == cond(a, b))
-        settle_zero_set(claim, "any", [label], f"any d, {label}", f"for every d ({label})")
+        tally.settle_zero_set(claim, "any", [label], f"any d, {label}", f"for every d ({label})")
+    return _forced_zero_verdict(tally, dims)
+
+
+def _forced_zero_verdict(tally: _Tally, dims: Sequence[int]) -> Result:
+    """The verdict of ``lemma1.forced-zero``: the first failure, else the first undecided."""
     total = sum(d * d for d in dims)
     data: dict[str, Any] = {
-        "dims": list(dims), "entries": total, "proved": proved, "witnesses": witnesses[:8]
+        "dims": list(dims), "entries": total, "proved": tally.proved,
+        "witnesses": tally.witnesses[:8],
     }  # fmt: skip
-    if failures:
-        f = failures[0]
+    if tally.failures:
+        f = tally.failures[0]
         detail = f"d={f['d']}, entry {tuple(f['entry'])}: {f['reason']}."
-    elif undecided:
-        detail = undecided[0]
-        data["undecided"] = undecided
+    elif tally.undecided:
+        detail = tally.undecided[0]
+        data["undecided"] = tally.undecided
     else:
         detail = (
             f"for d in {list(dims)} and all {total} entries (i, j): z3 found v with a nonzero "
@@ -179,8 +203,8 @@ def check_forced_zero(
             "vanishes only when v_i = 0 or v_j = 0: a forced zero allows memorizing only a "
             "measure-zero set of v."
         )
-    holds = False if failures else None if undecided else True
-    return Result.verdict(holds, Evidence.PROOF, detail, counterexamples=failures, **data)
+    holds = False if tally.failures else None if tally.undecided else True
+    return Result.verdict(holds, Evidence.PROOF, detail, counterexamples=tally.failures, **data)
 
 
 @register(

@@ -42,6 +42,7 @@ from ._kit import (
 )
 from ._registry import register
 from ._result import Evidence, Result
+from ._thm1_limit import min_norm_facts
 from ._z3 import find_model
 
 __all__ = [
@@ -273,6 +274,32 @@ def check_closed_form(
 # thm1.step-size
 
 
+def _witness_at_two_over_lambda1(timeout_ms: int) -> tuple[Result, dict[str, Any]]:
+    """A z3 model with ``gamma = 2/lambda_1``, re-checked with Fractions: ``1 - gamma lambda_1``
+    is not in ``(-1, 1)``. The part, and the witness as data (empty when none is rational)."""
+    import z3
+
+    lam1, g = z3.Reals("lam1 gamma")
+    search = find_model(
+        lam1 > 0, g * lam1 == 2, z3.Not(z3.And(1 - g * lam1 > -1, 1 - g * lam1 < 1)),
+        timeout_ms=timeout_ms,
+    )  # fmt: skip
+    fm = fraction_model(search.model)
+    if fm is None or not (fm["lam1"] > 0 and fm["gamma"] * fm["lam1"] == 2):
+        found = {True: "not rational", False: "none exists", None: "undecided"}[search.found]
+        text = f"no rational witness at gamma = 2/lambda_1 ({found})"
+        return Result.verdict(None, Evidence.EXACT, text), {}
+    val = 1 - fm["gamma"] * fm["lam1"]
+    part = Result.verdict(
+        not (-1 < val < 1),
+        Evidence.EXACT,
+        f"witness lambda_1 = {fm['lam1']}, gamma = {fm['gamma']}: 1 - gamma lambda_1 = "
+        f"{val}, not in (-1, 1) (re-checked with Fractions)",
+    )
+    witness = {"lam1": str(fm["lam1"]), "gamma": str(fm["gamma"]), "factor": str(val)}
+    return part, {"witness_at_2_over_lambda1": witness}
+
+
 @register(
     "thm1.step-size",
     title="0 < gamma < 1/lambda_1 makes I - gamma S contract on span(X)",
@@ -342,32 +369,8 @@ def check_step_size(
             timeout_ms=timeout_ms,
         )
     )
-    search = find_model(
-        lam1 > 0, g * lam1 == 2, z3.Not(z3.And(1 - g * lam1 > -1, 1 - g * lam1 < 1)),
-        timeout_ms=timeout_ms,
-    )  # fmt: skip
-    fm = fraction_model(search.model)
-    data: dict[str, Any] = {}
-    if fm is not None and fm["lam1"] > 0 and fm["gamma"] * fm["lam1"] == 2:
-        val = 1 - fm["gamma"] * fm["lam1"]
-        parts.append(
-            Result.verdict(
-                not (-1 < val < 1),
-                Evidence.EXACT,
-                f"witness lambda_1 = {fm['lam1']}, gamma = {fm['gamma']}: 1 - gamma lambda_1 = "
-                f"{val}, not in (-1, 1) (re-checked with Fractions)",
-            )
-        )
-        data["witness_at_2_over_lambda1"] = {
-            "lam1": str(fm["lam1"]), "gamma": str(fm["gamma"]), "factor": str(val)
-        }  # fmt: skip
-    else:
-        found = {True: "not rational", False: "none exists", None: "undecided"}[search.found]
-        parts.append(
-            Result.verdict(
-                None, Evidence.EXACT, f"no rational witness at gamma = 2/lambda_1 ({found})"
-            )
-        )
+    witness, data = _witness_at_two_over_lambda1(timeout_ms)
+    parts.append(witness)
     return Result.combine(
         Evidence.PROOF,
         parts,
@@ -381,69 +384,6 @@ def check_step_size(
 
 # --------------------------------------------------------------------------------------------
 # thm1.min-norm
-
-
-def _spectral_projector(s: Any) -> Any:
-    """``Q diag(I_r, 0) Q^T`` for symmetric rational ``S``, exactly, without eigenvectors.
-
-    ``S`` is diagonalisable, so its minimal polynomial ``m`` is the square-free part of its
-    characteristic polynomial. When 0 is an eigenvalue, ``m(x) = x q(x)`` with ``q(0) != 0``
-    and ``q(lambda) = 0`` for every nonzero eigenvalue; hence ``q(S) / q(0) = Q diag(0, I) Q^T``
-    (the projector onto the kernel) and ``I - q(S)/q(0)`` is the paper's
-    ``Q diag(I_r, 0) Q^T``. All of it is rational arithmetic.
-    """
-    import sympy as sp
-
-    d = s.shape[0]
-    x = sp.Symbol("x")
-    char = s.charpoly(x).as_expr()
-    m = sp.Poly(sp.quo(char, sp.gcd(char, sp.diff(char, x))), x)
-    if m.eval(0) != 0:  # S invertible: the projector onto span(X) = R^d is I
-        return sp.eye(d)
-    q = sp.Poly(sp.quo(m.as_expr(), x), x)
-    q_of_s = sp.zeros(d, d)
-    power = sp.eye(d)
-    for coeff in reversed(q.all_coeffs()):  # lowest degree first
-        q_of_s += coeff * power
-        power = power * s
-    return sp.eye(d) - q_of_s / q.eval(0)
-
-
-def min_norm_facts(
-    examples: tuple[tuple[int, ...], ...] | list[list[int]], *, claimed_rank_offset: int = 0
-) -> dict[str, Any]:
-    """The exact facts of Theorem 1 for one integer training set (rows are the ``x(i)``).
-
-    Returns booleans (each must be True for the theorem) and the ranks involved.
-    """
-    import sympy as sp
-
-    x = sp.Matrix(examples).T  # d x n, columns x(i)
-    d = x.shape[0]
-    r = x.rank()
-    s = x * x.T
-    proj = sp.simplify(x * x.pinv()) if r else sp.zeros(d, d)  # X X^+ (minimum norm)
-    spec = _spectral_projector(s)  # Q diag(I_r, 0) Q^T (the paper's formula)
-    kernel = sp.eye(d) - spec
-    gamma = sp.Rational(1, int(s.trace()) + 1)  # < 1/lambda_1
-    m = sp.eye(d) - gamma * s
-    a_t = [sp.eye(d) - m**t for t in (1, 2, 3)]
-    return {
-        "d": d,
-        "n": x.shape[1],
-        "dim_span": r,
-        "rank_A_inf": proj.rank(),
-        "formula_equals_pinv": spec == proj,
-        "idempotent": proj * proj == proj,
-        "symmetric": proj.T == proj,
-        "examples_eigenvalue_1": proj * x == x,
-        "columns_in_span": x.row_join(proj).rank() == r,
-        "rank_claim": proj.rank() == r + claimed_rank_offset,
-        # A(t) = spec - (I - gamma S)^t spec: the part on ker S never moves, and the part on
-        # span(X) is damped by factors 1 - gamma lambda in [0, 1) (thm1.step-size)
-        "kernel_fixed": m * kernel == kernel and s * kernel == sp.zeros(d, d),
-        "iterates_split": all(a == spec - (m ** (t + 1)) * spec for t, a in enumerate(a_t)),
-    }
 
 
 _FACT_TEXT = {

@@ -19,6 +19,7 @@ Checks: ``thm2.assumption-c`` (sigmoid and tanh satisfy 1(c); sympy and z3),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -196,6 +197,49 @@ def _dphi_iv(name: str, z: Any) -> Any:
     return 4 / (iv.exp(z) + iv.exp(-z)) ** 2
 
 
+@dataclass(frozen=True)
+class _ChordGap:
+    """``g(u) = sigma (chord(u) - phi(u p))`` on ``u`` in [0, 1], and ``g'``, on intervals."""
+
+    name: str
+    p: Any  # the interval enclosing phi^-1(x)
+    slope: Any  # x - phi(0), an interval
+    sigma: int  # +1: phi convex there (chord above phi); -1: concave
+
+    def g(self, u: Any) -> Any:
+        phi0 = _iv_rational(ACTIVATIONS[self.name])
+        return self.sigma * (phi0 + self.slope * u - _phi_iv(self.name, u * self.p))
+
+    def dg(self, u: Any) -> Any:
+        return self.sigma * (self.slope - self.p * _dphi_iv(self.name, u * self.p))
+
+
+def _certify_pieces(gap: _ChordGap, max_pieces: int) -> tuple[Status, int]:
+    """Bisect [0, 1] until every piece is certified (PASS) or past ``max_pieces`` (UNKNOWN).
+
+    A piece ``[a, b]`` is certified when ``a = 0`` and ``g' > 0`` on it, ``b = 1`` and
+    ``g' < 0`` on it, or it is interior and ``g(m) + g'([a, b]) ([a, b] - m) > 0``."""
+    stack = [(Fraction(0), Fraction(1))]
+    pieces = 0
+    while stack:
+        a, b = stack.pop()
+        pieces += 1
+        if pieces > max_pieces:
+            return Status.UNKNOWN, pieces
+        box = _iv_hull(a, b)
+        slope_box = gap.dg(box)
+        if a == 0 and slope_box.a > 0:
+            continue
+        if b == 1 and slope_box.b < 0:
+            continue
+        if a > 0 and b < 1:
+            m = _iv_rational((a + b) / 2)
+            if (gap.g(m) + slope_box * (box - m)).a > 0:
+                continue
+        stack += [(a, (a + b) / 2), ((a + b) / 2, b)]
+    return Status.PASS, pieces
+
+
 def certify_chord(
     name: str, x: Fraction, *, reverse: bool = False, max_pieces: int = 2000
 ) -> tuple[Status, dict[str, Any]]:
@@ -222,21 +266,14 @@ def certify_chord(
         p = iv.log((1 + xi) / (1 - xi)) / 2
     convex = x < phi0  # Assumption 1(c): case 3 below phi(0), case 2 above (thm2.assumption-c)
     sigma = (1 if convex else -1) * (-1 if reverse else 1)
-    slope = xi - _iv_rational(phi0)
-
-    def g(u: Any) -> Any:
-        return sigma * (_iv_rational(phi0) + slope * u - _phi_iv(name, u * p))
-
-    def dg(u: Any) -> Any:
-        return sigma * (slope - p * _dphi_iv(name, u * p))
-
+    gap = _ChordGap(name, p, xi - _iv_rational(phi0), sigma)
     info: dict[str, Any] = {
         "activation": name,
         "x": str(x),
         "preimage": [float(p.a), float(p.b)],
         "case": "convex, phi below the chord" if convex else "concave, phi above the chord",
     }
-    mid = g(_iv_rational(Fraction(1, 2)))
+    mid = gap.g(_iv_rational(Fraction(1, 2)))
     if mid.b < 0:
         z = p / 2
         info.update(
@@ -245,27 +282,8 @@ def certify_chord(
             chord_minus_phi=sorted([float(sigma * mid.a), float(sigma * mid.b)]),
         )
         return Status.FAIL, info
-    stack = [(Fraction(0), Fraction(1))]
-    pieces = 0
-    while stack:
-        a, b = stack.pop()
-        pieces += 1
-        if pieces > max_pieces:
-            info["pieces"] = pieces
-            return Status.UNKNOWN, info
-        box = _iv_hull(a, b)
-        slope_box = dg(box)
-        if a == 0 and slope_box.a > 0:
-            continue
-        if b == 1 and slope_box.b < 0:
-            continue
-        if a > 0 and b < 1:
-            m = _iv_rational((a + b) / 2)
-            if (g(m) + slope_box * (box - m)).a > 0:
-                continue
-        stack += [(a, (a + b) / 2), ((a + b) / 2, b)]
-    info["pieces"] = pieces
-    return Status.PASS, info
+    status, info["pieces"] = _certify_pieces(gap, max_pieces)
+    return status, info
 
 
 @register(

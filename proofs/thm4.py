@@ -335,6 +335,71 @@ def check_filters_invariant(
     )
 
 
+def _band_base_case(radius: int) -> Result:
+    """Base case of the band lemma, on instances: one layer's 1D pattern is ``|i − j| ≤ radius``."""
+    import numpy as np
+
+    from symconv import Conv2d, axis_pattern
+
+    k = 2 * radius + 1
+    base_ok = all(
+        bool(
+            (
+                axis_pattern(Conv2d(1, 1, k), n)
+                == (abs(np.subtract.outer(range(n), range(n))) <= radius)
+            ).all()
+        )
+        for n in range(1, 40)
+    )
+    return Result.verdict(
+        base_ok, Evidence.EXACT, "base case: one layer's 1D pattern is the band (n < 40)"
+    )
+
+
+def _absz(x: Any) -> Any:
+    """``|x|`` for a z3 integer term."""
+    import z3
+
+    return z3.If(x >= 0, x, -x)
+
+
+def _band_induction(
+    ints: tuple[Any, ...], reach: Callable[[Any], Any], radius: int
+) -> list[Result]:
+    """The induction step of the band lemma, for all integers s, L, i, j (two obligations):
+    ``|i − j| ≤ reach(L)`` ⇔ some pixel m in 0..s−1 has ``|i − m| ≤ L`` and ``|m − j| ≤ 1``.
+    ``ints`` are z3's integers s, i, j, m, L."""
+    import z3
+
+    s, i, j, m, L = ints
+    inside = z3.And(0 <= i, i < s, 0 <= j, j < s, L >= 0)
+    step = z3.Exists([m], z3.And(0 <= m, m < s, _absz(i - m) <= radius * L, _absz(m - j) <= radius))
+    within = _absz(i - j) <= radius * reach(L)
+    return [
+        prove_claim(
+            z3.Implies(z3.And(inside, within), step),
+            "band lemma induction step, reach: |i−j| ≤ L+1 ⇒ some m joins i and j",
+        ),
+        prove_claim(
+            z3.Implies(z3.And(inside, step), within),
+            "band lemma induction step, no reach beyond: a path through m ⇒ |i−j| ≤ L+1",
+        ),
+    ]
+
+
+def _band_threshold(ints: tuple[Any, ...], claimed: Callable[[Any], Any], radius: int) -> Result:
+    """For all s ≥ 2, L ≥ 1: every pair 0 ≤ i, j < s has ``|i − j| ≤ L`` ⇔ ``L ≥ claimed(s)``.
+    ``ints`` are z3's integers s, i, j, m, L."""
+    import z3
+
+    s, i, j, _, L = ints
+    full = z3.ForAll(
+        [i, j], z3.Implies(z3.And(0 <= i, i < s, 0 <= j, j < s), _absz(i - j) <= radius * L)
+    )
+    threshold = z3.Implies(z3.And(s >= 2, L >= 1), full == (L >= claimed(s)))
+    return prove_claim(threshold, "full pattern ⇔ L ≥ claimed(s)")
+
+
 @register(
     "thm4.all-sizes",
     title="For every s and depth L: no forced zero iff L >= s-1 (band lemma for all s)",
@@ -380,55 +445,12 @@ def check_all_sizes(
     ``reach(L)`` are joined by a path through some m) and *no reach beyond* (every such path
     stays within ``reach(L)``), the direction the lower bound of Theorem 4 rests on. A
     ``reach`` too small fails the second, one too large the first."""
-    import numpy as np
     import z3
 
-    from symconv import Conv2d, axis_pattern
-
-    parts = []
-    # base case on instances: the 1D pattern of one layer is the band |i - j| <= radius
-    k = 2 * radius + 1
-    base_ok = all(
-        bool(
-            (
-                axis_pattern(Conv2d(1, 1, k), n)
-                == (abs(np.subtract.outer(range(n), range(n))) <= radius)
-            ).all()
-        )
-        for n in range(1, 40)
-    )
-    parts.append(
-        Result.verdict(
-            base_ok, Evidence.EXACT, "base case: one layer's 1D pattern is the band (n < 40)"
-        )
-    )
-
-    s, i, j, m, L = z3.Ints("s i j m L")
-
-    def absz(x: Any) -> Any:
-        return z3.If(x >= 0, x, -x)
-
-    inside = z3.And(0 <= i, i < s, 0 <= j, j < s, L >= 0)
-    step = z3.Exists([m], z3.And(0 <= m, m < s, absz(i - m) <= radius * L, absz(m - j) <= radius))
-    within = absz(i - j) <= radius * reach(L)
-    parts.append(
-        prove_claim(
-            z3.Implies(z3.And(inside, within), step),
-            "band lemma induction step, reach: |i−j| ≤ L+1 ⇒ some m joins i and j",
-        )
-    )
-    parts.append(
-        prove_claim(
-            z3.Implies(z3.And(inside, step), within),
-            "band lemma induction step, no reach beyond: a path through m ⇒ |i−j| ≤ L+1",
-        )
-    )
-
-    full = z3.ForAll(
-        [i, j], z3.Implies(z3.And(0 <= i, i < s, 0 <= j, j < s), absz(i - j) <= radius * L)
-    )
-    threshold = z3.Implies(z3.And(s >= 2, L >= 1), full == (L >= claimed(s)))
-    parts.append(prove_claim(threshold, "full pattern ⇔ L ≥ claimed(s)"))
+    parts = [_band_base_case(radius)]
+    ints = tuple(z3.Ints("s i j m L"))
+    parts += _band_induction(ints, reach, radius)
+    parts.append(_band_threshold(ints, claimed, radius))
     return Result.combine(
         Evidence.EXACT,
         parts,

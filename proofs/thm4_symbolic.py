@@ -162,67 +162,78 @@ def _one_size(
     s: int, depth: int, filters: int, seed: int, failures: list[dict[str, Any]], *, full: bool
 ) -> dict[str, Any]:
     """Forced zero at ``depth − 1`` and (if ``full``) full support at ``depth``."""
-    n = s * s
-    i, j = 0, n - 1
-    below = depth - 1
     row: dict[str, Any] = {
         "size": s,
         "filters": filters,
         "depth": depth,
-        "depth_below": below,
-        "zero_entry": _named(s, i, j),
+        "depth_below": depth - 1,
+        "zero_entry": _named(s, 0, s * s - 1),
         "full": full,
     }
-    if below >= 0:
-        poly = entry_polynomial(s, below, i, j, filters=filters)
-        row["entry_below"] = str(poly)
-        if poly != 0:
-            ws, _ = full_support_witness(s, below, filters=filters, seed=seed)
-            if ws is not None:
-                failures.append(
-                    {
-                        "size": s,
-                        "filters": filters,
-                        "depth": below,
-                        "witness": [w.tolist() for w in ws],
-                        "reason": f"s={s}, F={filters}: depth {below} already has no forced zero "
-                        f"(integer weights make all {n * n} entries nonzero), so fewer than the "
-                        f"claimed {depth} layers suffice for full support",
-                    }
-                )
-            else:
-                row["undecided"] = (
-                    f"s={s}: {_named(s, i, j)} is not zero at depth {below}, "
-                    "and no full-support witness was found"
-                )
+    if depth - 1 >= 0:
+        _corner_below(row, seed, failures)
     if full:
-        ws, zeros = full_support_witness(s, depth, filters=filters, seed=seed)
-        if ws is not None:
-            row["witness"] = [w.tolist() for w in ws]
-        else:
-            zeros = sorted(zeros, key=lambda e: e != (i, j))  # the corner entry first
-            forced = [
-                (a, b)
-                for a, b in zeros[:4]
-                if entry_polynomial(s, depth, a, b, filters=filters) == 0
-            ]
-            if forced:
-                a, b = forced[0]
-                failures.append(
-                    {
-                        "size": s,
-                        "filters": filters,
-                        "depth": depth,
-                        "entry": [a, b],
-                        "reason": f"s={s}: at the claimed depth {depth} the entry "
-                        f"{_named(s, a, b)} "
-                        "is identically zero (a forced zero), so the claimed depth does not "
-                        "remove all forced zeros",
-                    }
-                )
-            else:
-                row["undecided"] = (
-                    f"s={s}: no full-support witness at depth {depth} and no "
-                    "forced zero found among the entries that stayed zero"
-                )
+        _full_support(row, seed, failures)
     return row
+
+
+def _corner_below(row: dict[str, Any], seed: int, failures: list[dict[str, Any]]) -> None:
+    """At depth ``row["depth_below"]`` the corner entry ``M[0, s² − 1]`` is the polynomial 0;
+    otherwise a full-support witness there is a failure of the claimed depth."""
+    s, filters, depth, below = row["size"], row["filters"], row["depth"], row["depth_below"]
+    n = s * s
+    poly = entry_polynomial(s, below, 0, n - 1, filters=filters)
+    row["entry_below"] = str(poly)
+    if poly == 0:
+        return
+    ws, _ = full_support_witness(s, below, filters=filters, seed=seed)
+    if ws is not None:
+        failures.append(
+            {
+                "size": s,
+                "filters": filters,
+                "depth": below,
+                "witness": [w.tolist() for w in ws],
+                "reason": f"s={s}, F={filters}: depth {below} already has no forced zero "
+                f"(integer weights make all {n * n} entries nonzero), so fewer than the "
+                f"claimed {depth} layers suffice for full support",
+            }
+        )
+    else:
+        row["undecided"] = (
+            f"s={s}: {_named(s, 0, n - 1)} is not zero at depth {below}, "
+            "and no full-support witness was found"
+        )
+
+
+def _full_support(row: dict[str, Any], seed: int, failures: list[dict[str, Any]]) -> None:
+    """At depth ``row["depth"]`` integer weights make every entry nonzero; an entry that is the
+    zero polynomial there is a failure of the claimed depth."""
+    s, filters, depth = row["size"], row["filters"], row["depth"]
+    ws, zeros = full_support_witness(s, depth, filters=filters, seed=seed)
+    if ws is not None:
+        row["witness"] = [w.tolist() for w in ws]
+        return
+    zeros = sorted(zeros, key=lambda e: e != (0, s * s - 1))  # the corner entry first
+    forced = [
+        (a, b) for a, b in zeros[:4] if entry_polynomial(s, depth, a, b, filters=filters) == 0
+    ]
+    if forced:
+        a, b = forced[0]
+        failures.append(
+            {
+                "size": s,
+                "filters": filters,
+                "depth": depth,
+                "entry": [a, b],
+                "reason": f"s={s}: at the claimed depth {depth} the entry "
+                f"{_named(s, a, b)} "
+                "is identically zero (a forced zero), so the claimed depth does not "
+                "remove all forced zeros",
+            }
+        )
+    else:
+        row["undecided"] = (
+            f"s={s}: no full-support witness at depth {depth} and no "
+            "forced zero found among the entries that stayed zero"
+        )

@@ -11,8 +11,10 @@ threshold for the zero pattern).
 :func:`min_full_depth` computes the least depth from the structure, not from the formula:
 rows of a conv's 1D pattern are intervals ``[lo(i), hi(i)]`` with ``lo``, ``hi``
 non-decreasing and consecutive rows overlapping, and such interval patterns compose by
-composing the endpoint maps; ``B^L`` is full iff ``lo^L(s−1) = 0`` and ``hi^L(0) = s−1``.
-Patterns that are not interval patterns (dilation, strides) use boolean powers instead.
+composing the endpoint maps; ``B^L`` is full iff ``lo^L(s−1) = 0`` and ``hi^L(0) = s−1``
+(the band is symmetric: one walk decides).
+A dilated stack is never full beyond one pixel (each tap moves a pixel by a multiple of the
+dilation); other architectures (strides, upsampling) go through :func:`min_full_depth_of`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from ._errors import SymconvError, check_positive_int
 from ._layers import Conv2d, Network
-from ._patterns import axis_pattern, pattern_is_full
+from ._patterns import pattern_is_full
 
 __all__ = [
     "depth_bound",
@@ -69,76 +71,45 @@ def stack_params(depth: int, filters: int = 1, kernel: int = 3, channels: int = 
     return kernel * kernel * (2 * channels * filters + (depth - 2) * filters * filters)
 
 
-def _interval_maps(b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(lo, hi)`` when ``b`` is an interval pattern that composes by endpoints, else None."""
-    n_out, n_in = b.shape
-    if n_out != n_in or not b.any(axis=1).all():
-        return None
-    lo = b.argmax(axis=1)
-    hi = n_in - 1 - b[:, ::-1].argmax(axis=1)
-    width = b.sum(axis=1)
-    if (
-        np.any(width != hi - lo + 1)  # gaps inside a row
-        or np.any(np.diff(lo) < 0)
-        or np.any(np.diff(hi) < 0)
-        or np.any(lo[1:] > hi[:-1] + 1)  # consecutive rows must overlap or touch
-    ):
-        return None
-    return lo, hi
-
-
 def _steps(f: np.ndarray, start: int, target: int) -> int | None:
-    """Iterations of ``x ↦ f[x]`` from ``start`` until ``target``; None if it stalls."""
-    x, n = start, 0
-    while x != target:
-        y = int(f[x])
-        if y == x:
-            return None
-        x, n = y, n + 1
-    return n
+    """Iterations of ``x ↦ f[x]`` from ``start`` until ``target``; None if the walk does not
+    get there within ``len(f) − 1`` steps (it stalls or cycles: a walk that reaches the
+    target visits each pixel at most once)."""
+    x = start
+    for n in range(len(f)):
+        if x == target:
+            return n
+        x = int(f[x])
+    return None
 
 
 def min_full_depth(
-    size: int, kernel: int = 3, *, filters: int = 1, dilation: int = 1, max_depth: int | None = None
+    size: int, kernel: int = 3, *, filters: int = 1, dilation: int = 1
 ) -> int | None:
     """The least depth ``L ≥ 1`` of ``conv_stack(size, L, kernel, filters)`` (with this
-    dilation) whose end-to-end matrix has no forced zero; ``None`` if none up to
-    ``max_depth`` (default ``4·size``) or never.
+    dilation) whose end-to-end matrix has no forced zero; ``None`` if no depth has none.
+
+    Stride 1, dilation 1: row ``i`` of the 1D pattern is the interval
+    ``[lo(i), hi(i)] = [i − r, i + r]`` clipped to the image (``r = (k−1)/2``), and such
+    patterns compose by composing the endpoint maps, so ``B^L`` is full iff
+    ``lo^L(s−1) = 0`` and ``hi^L(0) = s−1``. The band is symmetric (``lo`` is ``hi``
+    mirrored, ``lo(i) = s−1−hi(s−1−i)``), so both walks have the same length: the answer is
+    the number of steps of ``i ↦ hi(i)`` from 0 to s−1 (at least 1; ``None`` when the walk
+    stalls, as for k = 1 on s > 1). Dilation ``d ≥ 2``: every tap moves a pixel by a
+    multiple of ``d``, so pixel ``i`` never reaches ``i + 1`` and no depth is full beyond a
+    single pixel (1 at s = 1, else ``None``).
 
     The channel factor is all-ones for any number of filters, so ``filters`` cannot change
     the answer; it is accepted (and checked) to make that visible.
     """
     check_positive_int("size", size)
     check_positive_int("filters", filters)
-    layer = Conv2d(1, 1, kernel, dilation=dilation)  # validates the kernel
-    b: np.ndarray | None = None
-    maps: tuple[np.ndarray, np.ndarray] | None
-    if dilation == 1:
-        # taps are consecutive: row i' of the 1D pattern is the interval
-        # [i' − pad, i' − pad + k − 1] clipped to the image, read off without the dense band
-        i = np.arange(size)
-        maps = (
-            np.clip(i - layer.pad, 0, size - 1),
-            np.clip(i - layer.pad + kernel - 1, 0, size - 1),
-        )
-    else:
-        b = axis_pattern(layer, size)
-        maps = _interval_maps(b)
-    if maps is not None:
-        lo, hi = maps
-        a = _steps(lo, size - 1, 0)
-        c = _steps(hi, 0, size - 1)
-        if a is None or c is None:
-            return None
-        return max(1, a, c)
-    assert b is not None
-    limit = max_depth if max_depth is not None else 4 * size
-    power = b.copy()
-    for depth in range(1, limit + 1):
-        if power.all():
-            return depth
-        power = (b.astype(np.float32) @ power.astype(np.float32)) > 0
-    return None
+    layer = Conv2d(1, 1, kernel, dilation=dilation)  # validates the kernel and dilation
+    if dilation > 1:
+        return 1 if size == 1 else None
+    hi = np.minimum(np.arange(size) - layer.pad + kernel - 1, size - 1)
+    steps = _steps(hi, 0, size - 1)
+    return None if steps is None else max(1, steps)
 
 
 def min_full_depth_of(make: Callable[[int], Network], max_depth: int) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,16 @@ def _package_files(package: str) -> list[Path]:
     return [f for f in files if (package, f.name) != ("proofs", "__main__.py")]
 
 
+def _imports_where(package: str, bad: Callable[[str, bool], bool]) -> list[str]:
+    """``FILE: MODULE`` for every import of ``package`` with ``bad(module, at_top_level)``."""
+    return [
+        f"{path.name}: {name}"
+        for path in _package_files(package)
+        for name, top in _imports(path)
+        if bad(name, top)
+    ]
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 def test_packages_meet_only_through_their_init(package):
     """The import rule of the README: another package's private modules are off limits."""
@@ -139,23 +150,13 @@ def test_packages_meet_only_through_their_init(package):
     ],
 )
 def test_floors_point_down(package, forbidden):
-    bad = [
-        f"{path.name}: {name}"
-        for path in _package_files(package)
-        for name, _ in _imports(path)
-        if name.split(".")[0] in forbidden
-    ]
+    bad = _imports_where(package, lambda name, _: name.split(".")[0] in forbidden)
     assert bad == []
 
 
 def test_proofs_imports_numerics_only_lazily():
     """torch and the experiments load only when a torch check or an experiment runs."""
-    bad = [
-        f"{path.name}: {name}"
-        for path in _package_files("proofs")
-        for name, top in _imports(path)
-        if top and name.split(".")[0] == "numerics"
-    ]
+    bad = _imports_where("proofs", lambda name, top: top and name.split(".")[0] == "numerics")
     assert bad == []
 
 
@@ -195,21 +196,17 @@ def test_symconv_is_mathematics_only():
     """No file writing, pictures, program errors or printed tables in the mathematics."""
     names = {p.name for p in _package_files("symconv")}
     assert not names & {"_atomic.py", "_png.py", "_figure.py", "_paper.py"}
-    bad = [
-        f"{path.name}: {name}"
-        for path in _package_files("symconv")
-        for name, _ in _imports(path)
-        if name.split(".")[0] in {"matplotlib", "PIL", "tempfile", "argparse"}
-    ]
+    bad = _imports_where(
+        "symconv",
+        lambda name, _: name.split(".")[0] in {"matplotlib", "PIL", "tempfile", "argparse"},
+    )
     assert bad == []
 
 
 def test_libraries_open_no_files_for_experiments():
     """numerics writes figures and arrays only through the run's Output."""
-    bad = [
-        f"{path.name}: {name}"
-        for path in _package_files("numerics")
-        for name, _ in _imports(path)
-        if name in {"tempfile", "verifier"} or name.startswith("verifier.")
-    ]
+    bad = _imports_where(
+        "numerics",
+        lambda name, _: name in {"tempfile", "verifier"} or name.startswith("verifier."),
+    )
     assert bad == []

@@ -72,6 +72,16 @@ def _filled(argv: list[str], tmp: Path) -> list[str]:
     return [a.replace("{tmp}", str(tmp)) for a in argv]
 
 
+def _masks(size: str, depth: str, *more: str) -> list[str]:
+    """``masks --size SIZE --depth DEPTH MORE...``."""
+    return ["masks", "--size", size, "--depth", depth, *more]
+
+
+def _masks_picture(size: str, depth: str, ext: str) -> Callable[[Path], list[str]]:
+    """``masks --size SIZE --depth DEPTH --EXT TMP/x.EXT``: a picture request."""
+    return lambda t: _masks(size, depth, f"--{ext}", str(t / f"x.{ext}"))
+
+
 def _number_cases() -> list[Case]:
     cases: list[Case] = []
     for before, option in NUMERIC_OPTIONS:
@@ -222,17 +232,7 @@ BEFORE: list[Case] = [
     ),
     (
         "png-bad-kernel",
-        lambda t: [
-            "masks",
-            "--size",
-            "4",
-            "--depth",
-            "2",
-            "--kernel",
-            "2",
-            "--png",
-            str(t / "new.png"),
-        ],
+        lambda t: _masks("4", "2", "--kernel", "2", "--png", str(t / "new.png")),
         "--kernel",
     ),
     (
@@ -242,17 +242,7 @@ BEFORE: list[Case] = [
     ),
     (
         "svg-bad-pixels",
-        lambda t: [
-            "masks",
-            "--size",
-            "4",
-            "--depth",
-            "2",
-            "--pixels",
-            "9,9",
-            "--svg",
-            str(t / "new.svg"),
-        ],
+        lambda t: _masks("4", "2", "--pixels", "9,9", "--svg", str(t / "new.svg")),
         "--pixels",
     ),
 ]
@@ -356,11 +346,7 @@ NAMES: list[Case] = [
         lambda t: ["masks", "--size", "5", "--depth", "3", "--pixels", "1," + "9" * 400],
         "--pixels",
     ),
-    (
-        "masks-depth-range-fullwidth",
-        lambda t: ["masks", "--size", "5", "--depth", "１..３", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
+    ("masks-depth-range-fullwidth", _masks_picture("5", "１..３", "gif"), "--depth"),
     ("depth-range-underscore", lambda t: ["depth", "--size", "1_0..20"], "--size"),
     ("depth-range-spaces", lambda t: ["depth", "--size", "1 .. 20"], "--size"),
     ("depth-range-three-dots", lambda t: ["depth", "--size", "1...20"], "--size"),
@@ -372,48 +358,17 @@ NAMES: list[Case] = [
     ),
 ]
 
+
 #: Requests whose work would not be bounded: refused at once.
 BOUNDED: list[Case] = [
-    (
-        "gif-size4-0..200",
-        lambda t: ["masks", "--size", "4", "--depth", "0..200", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "gif-size4-depth-200",
-        lambda t: ["masks", "--size", "4", "--depth", "200", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "gif-size90-0..29",
-        lambda t: ["masks", "--size", "90", "--depth", "0..29", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "gif-size32-1..17",
-        lambda t: ["masks", "--size", "32", "--depth", "1..17", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "gif-depth-31",
-        lambda t: ["masks", "--size", "3", "--depth", "31", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "gif-1..31",
-        lambda t: ["masks", "--size", "3", "--depth", "1..31", "--gif", str(t / "x.gif")],
-        "--depth",
-    ),
-    (
-        "png-size90-depth89",
-        lambda t: ["masks", "--size", "90", "--depth", "89", "--png", str(t / "x.png")],
-        "--size",
-    ),
-    (
-        "svg-size49",
-        lambda t: ["masks", "--size", "49", "--depth", "3", "--svg", str(t / "x.svg")],
-        "--size",
-    ),
+    ("gif-size4-0..200", _masks_picture("4", "0..200", "gif"), "--depth"),
+    ("gif-size4-depth-200", _masks_picture("4", "200", "gif"), "--depth"),
+    ("gif-size90-0..29", _masks_picture("90", "0..29", "gif"), "--depth"),
+    ("gif-size32-1..17", _masks_picture("32", "1..17", "gif"), "--depth"),
+    ("gif-depth-31", _masks_picture("3", "31", "gif"), "--depth"),
+    ("gif-1..31", _masks_picture("3", "1..31", "gif"), "--depth"),
+    ("png-size90-depth89", _masks_picture("90", "89", "png"), "--size"),
+    ("svg-size49", _masks_picture("49", "3", "svg"), "--size"),
     ("depth-million-sizes", lambda t: ["depth", "--size", "1..1000000"], "--size"),
     ("depth-kernel-1-range", lambda t: ["depth", "--size", "1..3000", "--kernel", "1"], "--size"),
 ]

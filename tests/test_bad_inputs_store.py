@@ -7,7 +7,6 @@ registered here only. Two real processes share one ``--out`` for the writer test
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -17,10 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from _cli import run
 
 import numerics._experiment as experiment
 from verifier import UsageError, write_atomic
-from verifier.cli import main
 from verifier.store import FILE_FORMAT, RowStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +36,6 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(experiment.EXPERIMENT_MODULES, "tiny-test", "_tiny_experiment")
     for var in ("TINY_INTERRUPT_AT", "TINY_CALLS", "TINY_SLEEP"):
         monkeypatch.delenv(var, raising=False)
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def child(*argv: str, **env: str) -> subprocess.Popen[str]:

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
-
-from verifier.cli import main
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
+from _cli import run
 
 
 def test_list_names_every_check() -> None:

@@ -50,6 +50,15 @@ def finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
     return proc.returncode, out.decode("ascii", "replace"), err.decode("ascii", "replace")
 
 
+def wait_for_file(proc: subprocess.Popen[bytes], path: Path) -> None:
+    """Wait (at most 60 s) until the running ``proc`` has written ``path``."""
+    deadline = time.monotonic() + 60
+    while not path.exists():
+        assert proc.poll() is None, finish(proc)
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
 ASCII_ENVS = {
     "pythonioencoding-ascii": {"PYTHONIOENCODING": "ascii"},
     "c-locale-no-utf8": {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
@@ -154,11 +163,7 @@ def test_sigterm_stops_verify_all_and_its_workers() -> None:
 def test_two_signals_50_ms_apart_still_exit_130(tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "out"
     proc = start("experiment", "tiny-test", "--out", str(out), TINY_SLEEP="1.5")
-    deadline = time.monotonic() + 60
-    while not (out / "tiny-test.json").exists():
-        assert proc.poll() is None, finish(proc)
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for_file(proc, out / "tiny-test.json")
     proc.send_signal(sig)
     time.sleep(0.05)
     proc.send_signal(sig)
@@ -172,11 +177,7 @@ def test_two_signals_50_ms_apart_still_exit_130(tmp_path: Path, sig: signal.Sign
 def test_an_interrupt_before_any_row_names_no_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = start("experiment", "tiny-test", "--out", str(out), TINY_SLEEP="30")
-    deadline = time.monotonic() + 60
-    while not (out / ".tiny-test.lock").exists():
-        assert proc.poll() is None, finish(proc)
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for_file(proc, out / ".tiny-test.lock")
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
     code, _, err = finish(proc)

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import re
 from pathlib import Path
 
 import pytest
+from _cli import run
 
-from verifier.cli import build_parser, main
+from verifier.cli import build_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _commands_block() -> dict[str, set[str]]:

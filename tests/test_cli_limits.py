@@ -5,25 +5,18 @@ link followed, a full disk is one line naming the path)."""
 from __future__ import annotations
 
 import errno
-import io
 import os
 import re
 from pathlib import Path
 
 import pytest
+from _cli import run
 
 from verifier import args as A
 from verifier import cli_masks
-from verifier.cli import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 LIMITS = README.split("**Limits**", 1)[1].split("\n\n", 2)[1]
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _row(command: str) -> str:

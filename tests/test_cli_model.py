@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
 import pytest
+from _cli import run
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
-
-from verifier.cli import main  # noqa: E402
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def save(model: nn.Module, shape: tuple[int, ...], path) -> str:

@@ -47,7 +47,18 @@ MUTATIONS = [
         "first = max(0, -(-(pad - p * dil) // stride) + 1)",
     ),
     ("upsample-axis", symconv._matrices, "(ii // s) * w + (jj // s)", "(jj // s) * w + (ii // s)"),
-    ("lo-one-narrower", symconv._depth, "np.clip(i - layer.pad, 0", "np.clip(i - layer.pad + 1, 0"),
+    (
+        "reach-one-narrower",
+        symconv._depth,
+        "np.arange(size) - layer.pad + kernel - 1,",
+        "np.arange(size) - layer.pad + kernel - 2,",
+    ),
+    (
+        "dilated-called-full",
+        symconv._depth,
+        "return 1 if size == 1 else None",
+        "return 1 if size >= 1 else None",
+    ),
     (
         "stride-ignored",
         symconv._layers,

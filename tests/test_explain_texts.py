@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
 import pytest
+from _cli import run
 
 from proofs import load_all
-from verifier.cli import main
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("check", load_all(), ids=lambda c: c.id)

@@ -9,7 +9,6 @@ driven like a student would; no console error and no network request is allowed.
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +17,12 @@ from typing import Any
 import numpy as np
 import pytest
 from _browser import browser_context, open_page, shot
+from _cli import run_json
 
 from symconv import conv_stack, factored_pattern
 from verifier.cli import main
 
 pytestmark = pytest.mark.browser
-
-
-def cli(*argv: str) -> Any:
-    out, err = io.StringIO(), io.StringIO()
-    assert main(list(argv), out, err) == 0, err.getvalue()
-    return json.loads(out.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +76,7 @@ MASK_CASES = [
 def test_page_mask_equals_verify_masks(
     page: Any, size: int, depth: int, kernel: int, filters: int
 ) -> None:
-    want = cli(
+    want = run_json(
         "masks",
         "--size",
         str(size),
@@ -105,8 +99,10 @@ def test_page_mask_equals_verify_masks(
 
 @pytest.mark.parametrize("kernel", [3, 5])
 def test_page_depth_equals_verify_depth(page: Any, kernel: int) -> None:
-    plain = cli("depth", "--size", "1..40", "--kernel", str(kernel), "--json")
-    down = cli("depth", "--size", "2..40", "--kernel", str(kernel), "--downsample", "2", "--json")
+    plain = run_json("depth", "--size", "1..40", "--kernel", str(kernel), "--json")
+    down = run_json(
+        "depth", "--size", "2..40", "--kernel", str(kernel), "--downsample", "2", "--json"
+    )
     got_plain = page.evaluate(
         "k => Array.from({length: 40}, (_, i) => symconv.depth({size: i + 1, kernel: k}))", kernel
     )
@@ -135,7 +131,7 @@ def test_page_downsampling_mask_equals_symconv(page: Any, size: int, depth: int)
     ("size", "kernel", "stride"), [(2, 3, 1), (3, 3, 1), (4, 3, 1), (4, 3, 2), (4, 5, 1), (3, 1, 1)]
 )
 def test_page_symbolic_equals_verify_matrix(page: Any, size: int, kernel: int, stride: int) -> None:
-    want = cli(
+    want = run_json(
         "matrix",
         "--size",
         str(size),
@@ -160,7 +156,7 @@ def _click_pixel(page: Any, r: int, c: int, size: int) -> None:
 
 def test_click_shows_reach(page: Any) -> None:
     # the page opened at 6×6, depth 3: pixel (1, 4) reaches what row 1·6+4 of the mask says
-    want = cli("masks", "--size", "6", "--depth", "3", "--json")["mask"]
+    want = run_json("masks", "--size", "6", "--depth", "3", "--json")["mask"]
     for r, c in [(1, 4), (0, 0), (5, 2)]:
         _click_pixel(page, r, c, 6)
         reach = page.locator("#reach")
@@ -175,7 +171,7 @@ def test_click_shows_reach(page: Any) -> None:
 
 
 def test_hover_previews_the_reach_until_a_click_pins_it(page: Any) -> None:
-    want = cli("masks", "--size", "6", "--depth", "3", "--json")["mask"]
+    want = run_json("masks", "--size", "6", "--depth", "3", "--json")["mask"]
     box = page.locator("#grid").bounding_box()
     cell = box["width"] / 6
     reach = page.locator("#reach")
@@ -192,7 +188,7 @@ def test_slider_and_play_change_the_depth(page: Any) -> None:
     slider = page.locator("#depth-slider")
     assert slider.input_value() == "3"
     zeros_at = {
-        d: cli("masks", "--size", "6", "--depth", str(d), "--json")["forced_zeros"]
+        d: run_json("masks", "--size", "6", "--depth", str(d), "--json")["forced_zeros"]
         for d in range(4)
     }
     slider.focus()
@@ -228,12 +224,12 @@ def test_controls_rebuild_the_page(page: Any) -> None:
     assert page.locator("#st-least").inner_text() == "7"
     assert "s − 1 = 7" in page.locator("#axis").inner_text()
     page.locator("#depth-slider").fill("4")
-    want = cli("masks", "--size", "8", "--depth", "4", "--json")
+    want = run_json("masks", "--size", "8", "--depth", "4", "--json")
     assert page.locator("#st-zeros").inner_text() == f"{want['forced_zeros']:,} of 4,096"
     assert page.locator("#st-full").inner_text().startswith("no")
     page.locator("#downsample").check()
     page.locator("#downsample").dispatch_event("change")
-    least = cli("depth", "--size", "8", "--downsample", "2", "--json")[0]["min_depth"]
+    least = run_json("depth", "--size", "8", "--downsample", "2", "--json")[0]["min_depth"]
     assert page.locator("#st-least").inner_text() == str(least)
     shot(page, "explore-8x8-downsample.png")
     page.locator("#size").fill("4")
@@ -254,7 +250,7 @@ def test_large_page_loads_fast(ctx: Any, tmp_path: Path) -> None:
     print(f"s = 64 page: loaded and drawn in {seconds:.2f} s")
     assert seconds < 10
     # the s = 64 mask itself (4096 rows) still equals the CLI's, row by row at two rows
-    want = cli("masks", "--size", "64", "--depth", "10", "--json")["mask"]
+    want = run_json("masks", "--size", "64", "--depth", "10", "--json")["mask"]
     got = pg.evaluate(
         "() => { const m = symconv.mask({size: 64, depth: 10}); return [m[0], m[2080]]; }"
     )

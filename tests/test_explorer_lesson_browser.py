@@ -7,7 +7,6 @@ the page that the toolkit's Python trainer reproduces from the same start.
 from __future__ import annotations
 
 import io
-import json
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 from _browser import browser_context, open_page, shot
+from _cli import run_json
 
 from verifier.cli import main
 
 pytestmark = pytest.mark.browser
-
-
-def cli(*argv: str) -> Any:
-    out, err = io.StringIO(), io.StringIO()
-    assert main(list(argv), out, err) == 0, err.getvalue()
-    return json.loads(out.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +129,7 @@ def test_invalid_states_are_blanked(opened: Any) -> None:
         assert page.locator("#st-zeros").inner_text() == "—"
     _set(page, "#size", "8")
     assert page.locator("body").get_attribute("data-state") == "ok"
-    want = cli("masks", "--size", "8", "--depth", "1", "--downsample", "2", "--json")
+    want = run_json("masks", "--size", "8", "--depth", "1", "--downsample", "2", "--json")
     assert page.locator("#depth-slider").input_value() == "1"
     assert page.locator("#st-zeros").inner_text() == f"{want['forced_zeros']:,} of 4,096"
 
@@ -158,7 +152,7 @@ def test_fits_1024x768_and_pinning_keeps_the_stats_beside_the_grid(opened: Any, 
 
 def test_keyboard_chooses_and_pins_pixels(opened: Any) -> None:
     page = opened("--size", "6", "--depth", "3")
-    want = cli("masks", "--size", "6", "--depth", "3", "--json")["mask"]
+    want = run_json("masks", "--size", "6", "--depth", "3", "--json")["mask"]
     page.locator("#grid").focus()
     for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
         page.keyboard.press(key)
@@ -211,7 +205,7 @@ def test_corner_to_corner_entry_is_the_last_to_fill(
     # the CLI agrees: one layer less leaves exactly that entry (among others) forced to zero
     extra = ["--downsample", "2"] if downsample else []
     d = size * size
-    before = cli("masks", "--size", str(size), "--depth", str(least - 1), *extra, "--json")
+    before = run_json("masks", "--size", str(size), "--depth", str(least - 1), *extra, "--json")
     assert before["mask"][0][d - 1] == "0"
 
 

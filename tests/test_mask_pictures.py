@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _cli import run
 
-from verifier.cli import build_parser, main
+from verifier.cli import build_parser
 
 pytest.importorskip("matplotlib")
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_png_has_the_chosen_pixel_and_both_colours(tmp_path: Path) -> None:

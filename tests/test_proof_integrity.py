@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from proofs import Status
@@ -205,3 +206,34 @@ def test_audit_states_both_readings_of_table1_two_layer_rows() -> None:
         if r.table == 1 and r.row <= 3:
             assert "two readings" in r.note, r.note
             assert "s − 1 = 2" in r.note and "3 layers" in r.note
+
+
+def _projection_runs(vector: np.ndarray, image: np.ndarray, seeds: int = 3) -> list[dict]:
+    """Trained runs whose end-to-end map is the rank-1 projection onto ``vector``."""
+    v = vector / np.linalg.norm(vector)
+    return [
+        {"seed": s, "loss": 0.0, "steps": 1, "matrix": np.outer(v, v), "image": image}
+        for s in range(seeds)
+    ]
+
+
+@pytest.mark.parametrize(
+    "onto, status",
+    [("image", Status.PASS), ("other-vector", Status.FAIL)],
+    ids=["projection-onto-the-image", "rank1-projection-onto-another-vector"],
+)
+def test_deep_memorizes_judges_the_eigenvector_not_only_the_spectrum(
+    monkeypatch: pytest.MonkeyPatch, onto: str, status: Status
+) -> None:
+    """Spectrum (1, 0, 0, 0) is not memorization unless the top eigenvector is the image."""
+    from proofs import numeric_checks
+
+    image = np.array([1.0, 2.0, -0.5, 0.3])
+    vector = image if onto == "image" else np.array([1.0, 2.0, -0.5, 0.9])  # 0.24 rad apart
+    monkeypatch.setattr(
+        numeric_checks, "train_deep_2x2", lambda *a, **k: _projection_runs(vector, image)
+    )
+    result = numeric_checks.check_deep_memorizes()
+    assert result.status == status, result.detail
+    angles = [r["span_angle"] for r in result.data["runs"]]
+    assert all((a <= 1e-7) == (onto == "image") for a in angles), angles

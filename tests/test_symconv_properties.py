@@ -489,7 +489,7 @@ def test_dilated_stacks_never_fill_beyond_one_pixel() -> None:
     for dilation in (2, 3):
         assert min_full_depth(1, 3, dilation=dilation) == 1
         for s in range(2, 9):
-            assert min_full_depth(s, 3, dilation=dilation, max_depth=3 * s) is None
+            assert min_full_depth(s, 3, dilation=dilation) is None
             assert band_power_depth(s, 3, dilation, 4 * s) is None
 
 
@@ -509,7 +509,12 @@ def test_depth_bound_and_heuristic_by_hand() -> None:
         with pytest.raises(SymconvError) as info:
             depth_bound(*bad)
         assert info.value.argument == name
-    for kwargs, name in (({"size": 5, "filters": 0}, "filters"), ({"size": 0}, "size")):
+    for kwargs, name in (
+        ({"size": 5, "filters": 0}, "filters"),
+        ({"size": 0}, "size"),
+        ({"size": 5, "dilation": 0}, "dilation"),
+        ({"size": 5, "kernel": 4}, "kernel"),
+    ):
         with pytest.raises(SymconvError) as info:
             min_full_depth(**kwargs)
         assert info.value.argument == name
@@ -539,35 +544,14 @@ def test_min_full_depth_of_finds_the_least_depth() -> None:
     assert min_full_depth_of(lambda d: Network((1, 1, 1), (Conv2d(),) * d), 3) == 0
 
 
-def test_interval_maps_refuse_what_is_not_an_interval_pattern() -> None:
-    from symconv._depth import _interval_maps, _steps
+def test_endpoint_walks_count_steps_and_stall() -> None:
+    from symconv._depth import _steps
 
-    band = np.eye(4, dtype=bool) | np.eye(4, k=1, dtype=bool)
-    lo, hi = _interval_maps(band)
-    assert lo.tolist() == [0, 1, 2, 3] and hi.tolist() == [1, 2, 3, 3]
-    assert _interval_maps(band[:3]) is None  # not square
-    gap = band.copy()
-    gap[0] = [True, False, True, False]
-    assert _interval_maps(gap) is None
-    empty = band.copy()
-    empty[2] = False
-    assert _interval_maps(empty) is None
-    down = np.eye(4, dtype=bool)[[1, 0, 2, 3]]
-    assert _interval_maps(down) is None  # lo decreases
-    jump = np.zeros((3, 3), dtype=bool)
-    jump[0, 0] = jump[1, 2] = jump[2, 2] = True
-    assert _interval_maps(jump) is None  # rows 0 and 1 neither overlap nor touch
-    hi_down = np.array([[1, 1, 1], [0, 1, 0], [0, 0, 1]], dtype=bool)
-    assert _interval_maps(hi_down) is None  # hi decreases
-    tri = band | np.eye(4, k=-1, dtype=bool)  # equal consecutive lo and hi are fine
-    lo, hi = _interval_maps(tri)
-    assert lo.tolist() == [0, 0, 1, 2] and hi.tolist() == [1, 2, 3, 3]
-    touching = _interval_maps(np.eye(3, dtype=bool))  # rows that touch without overlap
-    assert touching is not None and touching[0].tolist() == [0, 1, 2]
-    lo_down = np.array([[0, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=bool)
-    assert _interval_maps(lo_down) is None  # lo decreases while hi does not
     assert _steps(np.array([0, 0, 1]), 2, 0) == 2
     assert _steps(np.array([0, 1, 1]), 2, 0) is None
+    assert _steps(np.array([0, 1, 2]), 1, 1) == 0
+    assert _steps(np.array([1, 2, 3, 3]), 0, 3) == 3  # the longest walk: len(f) - 1 steps
+    assert _steps(np.array([2, 0, 1]), 0, 3) is None  # a cycle that misses the target ends
 
 
 # --------------------------------------------------------------------------------------------

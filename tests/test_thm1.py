@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from _claims import assert_default_claim_passes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,10 +31,7 @@ THM1_IDS = ("thm1.closed-form", "thm1.step-size", "thm1.min-norm")
     ],
 )
 def test_default_claim_passes(func, evidence: Evidence) -> None:
-    result = func(quick=True)
-    assert result.status == Status.PASS, result.detail
-    assert result.evidence == evidence
-    assert "counterexample" not in result.data
+    assert_default_claim_passes(func, evidence)
 
 
 def test_runner_reports_pass() -> None:

@@ -7,7 +7,7 @@ import json
 import os
 import textwrap
 import time
-from argparse import ArgumentParser, Namespace, _SubParsersAction
+from argparse import Namespace, _SubParsersAction
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,93 +17,79 @@ from proofs import Evidence, Outcome, Status
 
 from . import args as A
 from .errors import UsageError
+from .options import JSON, QUICK, Option, command
 
 _BAD = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
 
 
+#: ``--solvers`` of the commands that run proofs.
+_SOLVERS = Option(
+    "--solvers",
+    "solvers every proof obligation must satisfy: z3 or z3,cvc5 "
+    "(default: both where cvc5 is installed)",
+    A.solvers(),
+)
+
+
+def _only(text: str) -> Option:
+    return Option("--only", text, A.names())
+
+
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser("all", help="run every registered check")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quick", action="store_true", help="small default sizes")
-    _only_arg(p, "comma-separated id prefixes to run (e.g. thm4,lemma1)")
-    p.add_argument(
+    jobs = Option(
         "--jobs",
-        default=None,
-        type=A.jobs(),
-        help="processes to run the checks in (default: the usable CPUs, at most 4; "
+        "processes to run the checks in (default: the usable CPUs, at most 4; "
         f"1 runs them one after another in this process; at most {A.MAX_JOBS})",
+        A.jobs(),
     )
-    _solvers_arg(p)
-    p.set_defaults(handler=_all)
-
-    p = sub.add_parser("list", help="list the registered checks")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_list)
-
-    p = sub.add_parser("check", help="run one check")
-    p.add_argument("id", help="a check id (verify list shows them)")
-    p.add_argument("--json", action="store_true", help="print the outcome as one JSON object")
-    p.add_argument("--quick", action="store_true", help="small default sizes")
-    p.set_defaults(handler=_check)
-
-    p = sub.add_parser(
+    only = _only("comma-separated id prefixes to run (e.g. thm4,lemma1)")
+    command(sub, "all", _all, JSON, QUICK, only, jobs, _SOLVERS, help="run every registered check")
+    command(sub, "list", _list, JSON, help="list the registered checks")
+    check_id = Option("id", "a check id (verify list shows them)")
+    json_outcome = Option("--json", "print the outcome as one JSON object")
+    command(sub, "check", _check, check_id, json_outcome, QUICK, help="run one check")
+    verbose = Option("--verbose", "also list every solver obligation as a formula")
+    explain_id = Option("id", "a check id, or a prefix such as thm4")
+    command(
+        sub,
         "explain",
+        _explain,
+        explain_id,
+        QUICK,
+        verbose,
+        _SOLVERS,
         help="the claim, the method and the result, in words (a prefix such as thm4 lists "
         "the checks it starts)",
     )
-    p.add_argument("id", help="a check id, or a prefix such as thm4")
-    p.add_argument("--quick", action="store_true", help="small default sizes")
-    p.add_argument(
-        "--verbose", action="store_true", help="also list every solver obligation as a formula"
+    out = Option(
+        "--out", "directory to write the .smt2 and .py files into", A.path_text(), required=True
     )
-    _solvers_arg(p)
-    p.set_defaults(handler=_explain)
-
-    p = sub.add_parser(
+    command(
+        sub,
         "certificates",
+        _certificates,
+        out,
+        _only("comma-separated id prefixes (e.g. thm1,lemma1)"),
+        _SOLVERS,
         help="write every solver obligation behind a proof verdict as a standalone SMT-LIB 2 "
         "file (expected answer: unsat), re-proved by each solver, and every sympy identity "
         "behind one as a standalone Python script (prints OK NAME when it holds)",
     )
-    p.add_argument(
-        "--out",
-        required=True,
-        type=A.path_text(),
-        help="directory to write the .smt2 and .py files into",
-    )
-    _only_arg(p, "comma-separated id prefixes (e.g. thm1,lemma1)")
-    _solvers_arg(p)
-    p.set_defaults(handler=_certificates)
+    _add_reprove(sub)
 
-    p = sub.add_parser(
+
+def _add_reprove(sub: _SubParsersAction[Any]) -> None:
+    command(
+        sub,
         "reprove",
+        _reprove,
+        Option("dir", "a certificates folder", A.path_text(), metavar="DIR"),
+        Option("--solvers", "z3 or z3,cvc5 (default: both)", A.solvers(), ("z3", "cvc5")),
+        JSON,
         help="re-prove a folder of .smt2 certificates with z3 and cvc5 (their Python APIs)",
         description="Re-prove every .smt2 file under DIR (written by verify certificates) with "
         "each solver, through the solvers' Python APIs: no solver command needs to be "
         "installed. Exit 0 when every file gets its expected answer from every solver.",
-    )
-    p.add_argument("dir", metavar="DIR", type=A.path_text(), help="a certificates folder")
-    p.add_argument(
-        "--solvers",
-        default=("z3", "cvc5"),
-        type=A.solvers(),
-        help="z3 or z3,cvc5 (default: both)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_reprove)
-
-
-def _only_arg(p: ArgumentParser, text: str) -> None:
-    p.add_argument("--only", default=None, type=A.names(), help=text)
-
-
-def _solvers_arg(p: ArgumentParser) -> None:
-    p.add_argument(
-        "--solvers",
-        default=None,
-        type=A.solvers(),
-        help="solvers every proof obligation must satisfy: z3 or z3,cvc5 "
-        "(default: both where cvc5 is installed)",
     )
 
 
@@ -328,16 +314,37 @@ def _indented(text: str) -> str:
     )
 
 
-def _uses_solver(check: _registry.Check) -> bool:
-    """Checks whose module discharges obligations through ``proofs._z3``."""
-    import inspect
-    import sys
+#: The names through which a check discharges obligations (``proofs._z3`` and its users).
+_SOLVER_NAMES = frozenset({"_z3", "prove", "prove_claim", "find_model"})
 
-    module = sys.modules.get(check.func.__module__)
+
+def _uses_solver(check: _registry.Check) -> bool:
+    """Checks that discharge obligations through ``proofs._z3``: those of evidence ``proof``,
+    and those whose function, or a function of its module it calls, names the solver layer."""
+    import sys
+    import types
+
     if check.evidence == Evidence.PROOF:
         return True
-    source = inspect.getsource(check.func) if module is not None else ""
-    return "from ._z3 import" in source or "prove_claim(" in source
+    module = sys.modules.get(check.func.__module__)
+    seen: set[types.CodeType] = set()
+    todo = [check.func.__code__]
+    while todo:
+        code = todo.pop()
+        if code in seen:
+            continue
+        seen.add(code)
+        if _SOLVER_NAMES & set(code.co_names):
+            return True
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]  # inner functions
+        for name in code.co_names:
+            called = getattr(module, name, None)
+            if (
+                isinstance(called, types.FunctionType)
+                and called.__module__ == check.func.__module__
+            ):
+                todo.append(called.__code__)
+    return False
 
 
 def _certificates(args: Namespace, out: TextIO, err: TextIO) -> int:

@@ -7,93 +7,86 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from argparse import Namespace, _SubParsersAction
+from argparse import Namespace, _ActionsContainer, _SubParsersAction
 from typing import Any, TextIO
 
 from . import args as A
 from .errors import UsageError
+from .options import JSON, Option, add, command
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    quick = Option(
+        "--quick",
+        "small form: seconds to a minute per experiment on a CPU (verdicts inconclusive)",
+    )
+    seeds = Option(
+        "--seeds",
+        "seed ensemble (table1, table2, table1-init, figure1): N = seeds 0..N-1, A..B, "
+        f"or A,B,C (at most {A.MAX_SEEDS}); default: 5 seeds for the tables, 3 for figure1 "
+        "(quick: seed 0)",
+        A.seeds(),
+    )
+    reading = Option(
+        "--reading",
+        "run only these readings (comma-separated names); 'list' lists them",
+        A.names(),
+    )
+    images = Option(
+        "--images",
+        "folder of images or CIFAR-10 .bin file (experiments that train on images)",
+        A.path_text(),
+    )
+    p = command(
+        sub,
         "experiment",
+        _experiment,
+        Option("name", "experiment name, 'list', or 'readings'"),
+        quick,
+        Option("--device", "cpu (default) or cuda", A.device()),
+        Option("--seed", "one random seed, 0 ≤ N < 2**32 (default 0)", A.seed()),
+        seeds,
+        reading,
+        Option("--out", "folder for rows (JSON) and figures (PNG)", A.path_text()),
+        Option("--resume", "skip rows already in --out (needs --out)"),
+        images,
+        JSON,
         help="rerun one of the paper's experiments (torch)",
         description="Rerun one of the paper's experiments: 'list' names them, 'readings' lists "
         "the readings of what the paper leaves open.",
     )
-    p.add_argument("name", help="experiment name, 'list', or 'readings'")
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="small form: seconds to a minute per experiment on a CPU (verdicts inconclusive)",
-    )
-    p.add_argument("--device", default=None, type=A.device(), help="cpu (default) or cuda")
-    p.add_argument(
-        "--seed", default=None, type=A.seed(), help="one random seed, 0 ≤ N < 2**32 (default 0)"
-    )
-    p.add_argument(
-        "--seeds",
-        default=None,
-        type=A.seeds(),
-        help="seed ensemble (table1, table2, table1-init, figure1): N = seeds 0..N-1, A..B, "
-        f"or A,B,C (at most {A.MAX_SEEDS}); default: 5 seeds for the tables, 3 for figure1 "
-        "(quick: seed 0)",
-    )
-    p.add_argument(
-        "--reading",
-        default=None,
-        type=A.names(),
-        help="run only these readings (comma-separated names); 'list' lists them",
-    )
-    p.add_argument(
-        "--out", default=None, type=A.path_text(), help="folder for rows (JSON) and figures (PNG)"
-    )
-    p.add_argument("--resume", action="store_true", help="skip rows already in --out (needs --out)")
-    p.add_argument(
-        "--images",
-        default=None,
-        type=A.path_text(),
-        help="folder of images or CIFAR-10 .bin file (experiments that train on images)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers",
-        default=None,
-        type=A.Converter("workers", lambda a, t: A.check_int(a, t, 1, _max_workers())),
-        help="run the rows (and seed groups) as tasks on a local Dask cluster of N worker "
-        "processes (needs the 'cluster' extra)",
-    )
-    where.add_argument(
-        "--scheduler",
-        default=None,
-        type=A.address(),
-        metavar="ADDRESS",
-        help="run them on an existing Dask cluster (e.g. tcp://host:8786; dask-jobqueue for "
-        "Slurm/PBS)",
-    )
-    p.set_defaults(handler=_experiment)
+    _add_cluster(p.add_mutually_exclusive_group())
     _add_report(sub)
 
 
+def _add_cluster(where: _ActionsContainer) -> None:
+    """``--workers`` or ``--scheduler``: where the rows of an experiment run."""
+    workers = Option(
+        "--workers",
+        "run the rows (and seed groups) as tasks on a local Dask cluster of N worker "
+        "processes (needs the 'cluster' extra)",
+        A.Converter("workers", lambda a, t: A.check_int(a, t, 1, _max_workers())),
+    )
+    scheduler = Option(
+        "--scheduler",
+        "run them on an existing Dask cluster (e.g. tcp://host:8786; dask-jobqueue for Slurm/PBS)",
+        A.address(),
+        metavar="ADDRESS",
+    )
+    add(where, workers, scheduler)
+
+
 def _add_report(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser("report", help="one page with every experiment and its figures")
-    p.add_argument(
-        "--out", required=True, type=A.path_text(), help="folder to write the report into"
+    command(
+        sub,
+        "report",
+        _report,
+        Option("--out", "folder to write the report into", A.path_text(), required=True),
+        Option("--quick", "small forms: a few minutes on a CPU (inconclusive)"),
+        Option("--device", "cpu (default) or cuda (checked before any run)", A.device()),
+        Option("--seed", "random seed, 0 ≤ N < 2**32 (default 0)", A.seed()),
+        help="one page with every experiment and its figures",
     )
-    p.add_argument(
-        "--quick", action="store_true", help="small forms: a few minutes on a CPU (inconclusive)"
-    )
-    p.add_argument(
-        "--device",
-        default=None,
-        type=A.device(),
-        help="cpu (default) or cuda (checked before any run)",
-    )
-    p.add_argument(
-        "--seed", default=None, type=A.seed(), help="random seed, 0 ≤ N < 2**32 (default 0)"
-    )
-    p.set_defaults(handler=_report)
 
 
 def _need_torch() -> None:

@@ -15,6 +15,7 @@ from . import args as A
 from .cli_model import add_probe_parser, model_masks
 from .errors import UsageError
 from .mask_nets import inner_bound, masks_family, net_words
+from .options import JSON, KERNEL, Option, command
 from .store import check_new_file
 
 if TYPE_CHECKING:
@@ -49,94 +50,78 @@ MAX_GIF_ENTRIES = 2**24
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    model = Option(
+        "--model",
+        "FILE.pt2: the pattern of your own model, saved with torch.export.save "
+        "(instead of --size/--depth)",
+        A.path_text(".pt2"),
+    )
+    pixels = Option(
+        "--pixels", f"output pixels to show, e.g. '0,0;2,3' (at most {A.MAX_PIXELS})", A.pixels()
+    )
+    gif = Option(
+        "--gif",
+        f"an animated GIF over depths 1..L (or the range A..B; at most {MAX_GIF_FRAMES} frames)",
+        A.path_text(".gif"),
+    )
+    downsample = Option(
+        "--downsample",
+        "T > 1: Section 4's network, a stride-T layer first, the L layers at size s/T, "
+        "then ×T nearest upsampling (s divisible by T)",
+        A.integer(1),
+        1,
+    )
+    command(
+        sub,
         "masks",
+        _masks,
+        Option("--size", "image size s (s×s images)", A.integer(1)),
+        Option("--depth", "number of conv layers L (with --gif also a range A..B)", A.depths()),
+        model,
+        KERNEL,
+        Option("--filters", "filters F in the hidden layers (default 1)", A.integer(1), 1),
+        pixels,
+        Option("--show-mask", "print the d×d mask even if large"),
+        JSON,
+        Option(
+            "--png", "write an annotated picture (title, axes, legend) as PNG", A.path_text(".png")
+        ),
+        Option("--svg", "the same picture as SVG, for print", A.path_text(".svg")),
+        gif,
+        downsample,
+        Option("--verbose", "also print how the entries were certified"),
         help="forced-zero pattern of L conv layers on s×s images",
         description="Which entries of the end-to-end matrix of L conv layers are forced to "
         "zero whatever the weights (Theorem 4: fewer than s−1 layers of 3×3 filters leave "
         "some, whatever the number of filters).",
     )
-    p.add_argument("--size", default=None, type=A.integer(1), help="image size s (s×s images)")
-    p.add_argument(
-        "--depth",
-        default=None,
-        type=A.depths(),
-        help="number of conv layers L (with --gif also a range A..B)",
-    )
-    p.add_argument(
-        "--model",
-        default=None,
-        type=A.path_text(".pt2"),
-        help="FILE.pt2: the pattern of your own model, saved with torch.export.save "
-        "(instead of --size/--depth)",
-    )
-    p.add_argument("--kernel", default=3, type=A.odd_kernel(), help="odd kernel size k (default 3)")
-    p.add_argument(
-        "--filters", default=1, type=A.integer(1), help="filters F in the hidden layers (default 1)"
-    )
-    p.add_argument(
-        "--pixels",
-        default=None,
-        type=A.pixels(),
-        help=f"output pixels to show, e.g. '0,0;2,3' (at most {A.MAX_PIXELS})",
-    )
-    p.add_argument("--show-mask", action="store_true", help="print the d×d mask even if large")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(
-        "--png",
-        default=None,
-        type=A.path_text(".png"),
-        help="write an annotated picture (title, axes, legend) as PNG",
-    )
-    p.add_argument(
-        "--svg", default=None, type=A.path_text(".svg"), help="the same picture as SVG, for print"
-    )
-    p.add_argument(
-        "--gif",
-        default=None,
-        type=A.path_text(".gif"),
-        help=f"an animated GIF over depths 1..L (or the range A..B; at most {MAX_GIF_FRAMES} "
-        "frames)",
-    )
-    p.add_argument(
-        "--downsample",
-        default=1,
-        type=A.integer(1),
-        help="T > 1: Section 4's network, a stride-T layer first, the L layers at size s/T, "
-        "then ×T nearest upsampling (s divisible by T)",
-    )
-    p.add_argument(
-        "--verbose", action="store_true", help="also print how the entries were certified"
-    )
-    p.set_defaults(handler=_masks)
     _add_depth(sub)
     add_probe_parser(sub)
 
 
 def _add_depth(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    downsample = Option(
+        "--downsample",
+        "T > 1: one stride-T layer first, the L layers at size s/T, then ×T nearest "
+        "upsampling (Section 4); sizes not divisible by T are left out of a range",
+        A.integer(1),
+        1,
+    )
+    command(
+        sub,
         "depth",
+        _depth,
+        Option(
+            "--size", "image size S or a range A..B", A.size_range(MAX_DEPTH_SIZE), required=True
+        ),
+        KERNEL,
+        downsample,
+        Option("--json", "print a JSON list"),
         help="least depth with no forced zero (Theorem 4)",
         description="The least number of conv layers whose end-to-end matrix has no entry "
         "forced to zero, computed from the layers' structure, beside Theorem 4's bound "
         "⌈(s−1)/((k−1)/2)⌉ (s−1 for 3×3 filters).",
     )
-    p.add_argument(
-        "--size",
-        required=True,
-        type=A.size_range(MAX_DEPTH_SIZE),
-        help="image size S or a range A..B",
-    )
-    p.add_argument("--kernel", default=3, type=A.odd_kernel(), help="odd kernel size k (default 3)")
-    p.add_argument(
-        "--downsample",
-        default=1,
-        type=A.integer(1),
-        help="T > 1: one stride-T layer first, the L layers at size s/T, then ×T nearest "
-        "upsampling (Section 4); sizes not divisible by T are left out of a range",
-    )
-    p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(handler=_depth)
 
 
 def _check_dense(size: int, argument: str = "--size") -> None:

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from . import args as A
 from .errors import UsageError
+from .options import JSON, Option, command
 
 #: Largest layer matrix ``matrix`` prints (entries, rows × columns): s ≤ 32 at stride 1,
 #: one string per entry (about 2 s and 100 MB of output at the limit).
@@ -18,28 +19,26 @@ MAX_MATRIX_ENTRIES = 2**20
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    seed = Option(
+        "--seed",
+        "seed of the random numeric weights, 0 ≤ N < 2**32 (default 0; not with --symbolic)",
+        A.seed(),
+    )
+    command(
+        sub,
         "matrix",
+        _matrix,
+        Option("--size", "image size s", A.integer(1), required=True),
+        Option("--kernel", "kernel size k (default 3)", A.integer(1), 3),
+        Option("--stride", "stride (default 1)", A.integer(1), 1),
+        Option("--symbolic", "entries named A1..A{k²}"),
+        seed,
+        JSON,
         help="one conv layer's matrix (Appendix D)",
         description="The matrix of one conv layer on s×s images (row = output pixel, column "
         "= input pixel), with entries named A1..A{k²} (--symbolic) or random numbers.",
     )
-    p.add_argument("--size", required=True, type=A.integer(1), help="image size s")
-    p.add_argument("--kernel", default=3, type=A.integer(1), help="kernel size k (default 3)")
-    p.add_argument("--stride", default=1, type=A.integer(1), help="stride (default 1)")
-    p.add_argument("--symbolic", action="store_true", help="entries named A1..A{k²}")
-    p.add_argument(
-        "--seed",
-        default=None,
-        type=A.seed(),
-        help="seed of the random numeric weights, 0 ≤ N < 2**32 (default 0; not with --symbolic)",
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_matrix)
-
-    p = sub.add_parser("audit", help="Tables 1–2: printed vs recomputed bounds and params")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_audit)
+    command(sub, "audit", _audit, JSON, help="Tables 1–2: printed vs recomputed bounds and params")
 
 
 def _matrix(args: Namespace, out: TextIO, err: TextIO) -> int:

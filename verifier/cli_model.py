@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from . import args as A
 from .errors import UsageError
+from .options import JSON, Option, command
 from .store import check_new_file
 
 __all__ = ["MAX_MODEL_BYTES", "add_probe_parser", "model_masks"]
@@ -170,8 +171,20 @@ def _picture(args: Namespace, report: dict[str, Any]) -> None:
 
 
 def add_probe_parser(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    train = Option(
+        "--train",
+        f"folder of the training images (PNG/JPEG; at most {MAX_TRAIN_IMAGES})",
+        A.path_text(),
+        required=True,
+    )
+    command(
+        sub,
         "probe",
+        _probe,
+        Option("--model", "FILE.pt2", A.path_text(".pt2"), required=True),
+        train,
+        Option("--seed", "seed of the probe inputs (default 0)", A.seed(), 0),
+        JSON,
         help="does a trained autoencoder memorize its training images?",
         description="For a model saved with torch.export.save and the folder of its "
         "training images: its spectrum, rank and the angle between its top eigenvectors and "
@@ -180,16 +193,6 @@ def add_probe_parser(sub: _SubParsersAction[Any]) -> None:
         "a training image, and whether each training image is an attractor (spectral radius "
         "of the Jacobian there below 1).",
     )
-    p.add_argument("--model", required=True, type=A.path_text(".pt2"), help="FILE.pt2")
-    p.add_argument(
-        "--train",
-        required=True,
-        type=A.path_text(),
-        help=f"folder of the training images (PNG/JPEG; at most {MAX_TRAIN_IMAGES})",
-    )
-    p.add_argument("--seed", default=0, type=A.seed(), help="seed of the probe inputs (default 0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_probe)
 
 
 def _probe(args: Namespace, out: TextIO, err: TextIO) -> int:

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from . import args as A
 from .errors import UsageError
+from .options import Option, command
 
 __all__ = ["explore_page", "opening_depth"]
 
@@ -119,43 +120,31 @@ def explore_page(
 
 
 def add_parsers(sub: _SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
+    command(
+        sub,
         "explore",
+        _explore,
+        Option(
+            "--out",
+            "the HTML file to write (FILE.html)",
+            A.path_text(".html", ".htm"),
+            required=True,
+        ),
+        Option("--size", "initial image size s, 2..64 (default 5)", A.integer(2, 64), 5),
+        Option(
+            "--depth",
+            "initial depth L, 0..512 (default: half the least full depth)",
+            A.integer(0, 512),
+        ),
+        Option("--kernel", "initial odd kernel size k, 1..15 (default 3)", A.odd_kernel(15), 3),
+        Option(
+            "--filters", "initial number of filters F, 1..4096 (default 1)", A.integer(1, 4096), 1
+        ),
+        Option("--downsample", "start with the stride-2 network (Section 4)"),
         help="write an interactive forced-zero explorer (one HTML file)",
         description="Write one self-contained HTML page (no network) to explore which entries "
         "of a linear conv net's matrix are forced to zero, layer by layer (Theorem 4).",
     )
-    p.add_argument(
-        "--out",
-        required=True,
-        type=A.path_text(".html", ".htm"),
-        help="the HTML file to write (FILE.html)",
-    )
-    p.add_argument(
-        "--size", default=5, type=A.integer(2, 64), help="initial image size s, 2..64 (default 5)"
-    )
-    p.add_argument(
-        "--depth",
-        default=None,
-        type=A.integer(0, 512),
-        help="initial depth L, 0..512 (default: half the least full depth)",
-    )
-    p.add_argument(
-        "--kernel",
-        default=3,
-        type=A.odd_kernel(15),
-        help="initial odd kernel size k, 1..15 (default 3)",
-    )
-    p.add_argument(
-        "--filters",
-        default=1,
-        type=A.integer(1, 4096),
-        help="initial number of filters F, 1..4096 (default 1)",
-    )
-    p.add_argument(
-        "--downsample", action="store_true", help="start with the stride-2 network (Section 4)"
-    )
-    p.set_defaults(handler=_explore)
 
 
 def _explore(args: Namespace, out: TextIO, err: TextIO) -> int:

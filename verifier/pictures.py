@@ -18,7 +18,7 @@ import struct
 import zlib
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,19 +52,26 @@ def _panel_grid(n: int) -> tuple[int, int]:
     return {1: (1, 1), 2: (2, 1), 3: (2, 2), 4: (2, 2)}.get(n, (3, 2))
 
 
-def _draw_mask(ax: Axes, mask: np.ndarray, size: int, pixels: list[tuple[int, int]]) -> None:
+def _show_bits(ax: Axes, bits: np.ndarray, colours: tuple[str, str], **extra: Any) -> None:
+    """Draw a boolean array, False in ``colours[0]`` and True in ``colours[1]``, one cell a
+    pixel (no smoothing)."""
     from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Rectangle
 
-    d = size * size
     ax.imshow(
-        mask.astype(np.uint8),
-        cmap=ListedColormap(["white", "black"]),
+        bits.astype(np.uint8),
+        cmap=ListedColormap(list(colours)),
         vmin=0,
         vmax=1,
         interpolation="nearest",
-        extent=(-0.5, d - 0.5, d - 0.5, -0.5),
+        **extra,
     )
+
+
+def _draw_mask(ax: Axes, mask: np.ndarray, size: int, pixels: list[tuple[int, int]]) -> None:
+    from matplotlib.patches import Rectangle
+
+    d = size * size
+    _show_bits(ax, mask, ("white", "black"), extent=(-0.5, d - 0.5, d - 0.5, -0.5))
     lw = 0.8 if size <= 16 else 0.4
     for k in range(1, size):
         ax.axhline(k * size - 0.5, color="#7f8fb5", lw=lw)
@@ -94,19 +101,12 @@ def _draw_mask(ax: Axes, mask: np.ndarray, size: int, pixels: list[tuple[int, in
 def _draw_reach(
     ax: Axes, mask: np.ndarray, size: int, pixel: tuple[int, int], colour: str, compact: bool
 ) -> None:
-    from matplotlib.colors import ListedColormap
     from matplotlib.patches import Rectangle
 
     d = size * size
     r0, c0 = pixel
     reach = mask[r0 * size + c0].reshape(size, size)
-    ax.imshow(
-        reach.astype(np.uint8),
-        cmap=ListedColormap(["#eceef3", "#1f3b73"]),
-        vmin=0,
-        vmax=1,
-        interpolation="nearest",
-    )
+    _show_bits(ax, reach, ("#eceef3", "#1f3b73"))
     ax.add_patch(
         Rectangle((c0 - 0.5, r0 - 0.5), 1, 1, fill=False, ec=colour, lw=2.6, clip_on=False)
     )

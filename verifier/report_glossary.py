@@ -69,15 +69,21 @@ GLOSSARY: list[tuple[str, str, str]] = [
      "at a training image."),
     ("memorized", "memorized",
      "A linear net memorizes $n$ training images when its spectrum has $n$ values within "
-     "0.05 of 1 and the rest below 0.05: $A$ is then close to the projection $X X^{+}$ onto "
-     "the span of the training images (Theorem 1)."),
+     "0.05 of 1, the rest below 0.05, **and** its top-$n$ eigenvectors span the training "
+     "images (the *span angle*, the largest principal angle between the two spaces, at "
+     "most 0.05 rad): $A$ is then close to the projection $X X^{+}$ onto the span of the "
+     "training images (Theorem 1). A rank-$n$ projection onto another space does not "
+     "count; a net that did not train is shown as *did not train*, never as memorized."),
     ("loss-target", "loss target",
      "Training stops when the loss is below $10^{-6}$ (the paper's), or at the iteration "
      "cap; a run stopped by the cap is flagged ⚠ *target not reached*."),
     ("land", "land, landed",
      "An output *lands* on a training image when it is within 10 % (of its norm) of a "
-     "positive multiple of one training image. *landed* is the fraction of test inputs "
-     "whose output lands; *landed after iterating* the same for $f^{20}$."),
+     "positive multiple of one training image and its norm is at least 10 % of that "
+     "image's (zero is a multiple of every image: a vanished output never lands). "
+     "*landed* is the fraction of test inputs whose output lands; *landed after "
+     "iterating* the same for $f^{20}$. A net that did not train shows *did not train*, "
+     "a set whose outputs mostly vanished *vanished*."),
     ("iterated", "f²⁰ (written f^20 in the figures)",
      "The trained map $f$ applied 20 times. Where one pass gives a blend, iterating shows "
      "whether the training images are attracting fixed points (Section 5's \"strong "

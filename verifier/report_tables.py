@@ -40,6 +40,13 @@ def _filters(row: dict[str, Any]) -> Any:
     return f
 
 
+def _memorized_cell(row: dict[str, Any]) -> Any:
+    """The operator verdict; a linear Section 4-6 net that did not train says so."""
+    if "memorized" in row and row["memorized"] is None and row.get("trained") is False:
+        return "did not train"
+    return row.get("memorized")
+
+
 _Col = tuple[str, Callable[[dict[str, Any]], Any]]
 
 _COLUMNS: list[_Col] = [
@@ -53,7 +60,8 @@ _COLUMNS: list[_Col] = [
     ("[spectrum](#g-spectrum) (largest 4)", _spectrum_head),
     ("[verdict](#g-verdict)",
      lambda r: r["verdict"] if isinstance(r.get("verdict"), str) else None),
-    ("[memorized](#g-memorized)", lambda r: r.get("memorized")),
+    ("[memorized](#g-memorized)", _memorized_cell),
+    ("[span angle](#g-memorized)", lambda r: r.get("span_angle")),
     ("eigenvalues > 0.1", lambda r: r.get("n_eig_above_0.1")),
     ("reading", lambda r: r.get("reading") if isinstance(r.get("reading"), str) else None),
 ]  # fmt: skip
