@@ -180,7 +180,7 @@ def _weights(net: Network, rng: np.random.Generator, lo: int, hi: int) -> list[n
 
 
 #: Networks with at most this many matrix entries also go through sympy's exact product.
-_SYMBOLIC_MAX = 576
+_SYMBOLIC_MAX = 144
 
 
 def _symbolic_problems(net: Network, ws: list[np.ndarray], want: np.ndarray) -> list[str]:
