@@ -119,6 +119,19 @@ def test_modular_matrix_reduces_negative_weights_and_refuses_a_large_prime() -> 
     network_matrix_mod(net, ws, 2**26 - 5)  # just below the limit is fine
 
 
+def test_a_skip_block_is_reduced_mod_p_inside_and_stays_exact() -> None:
+    """Weights near a prime near 2**25: a skip connection's body of three layers must reduce
+    after each layer in int64 (unreduced, or in float64, its entries pass 2**63 or 2**53)."""
+    import sympy
+
+    prime = int(sympy.prevprime(2**25))
+    net = Network((1, 3, 3), (Residual((Conv2d(),) * 3),))
+    rng = np.random.default_rng(11)
+    ws = [rng.integers(prime - 1000, prime, (1, 1, 3, 3), dtype=np.int64) for _ in range(3)]
+    exact = np.array(network_matrix_symbolic(net, ws).tolist(), dtype=object) % prime
+    np.testing.assert_array_equal(network_matrix_mod(net, ws, prime).toarray(), exact)
+
+
 @settings(max_examples=60)
 @given(st.data())
 def test_conv_matrix_is_cross_correlation_not_convolution(data: st.DataObject) -> None:
