@@ -125,6 +125,15 @@ ROW_CASES: list[tuple[str, dict[str, object], str]] = [
     ("per-seed-a-string", {"per_seed": "0"}, "field 'per_seed'"),
     ("per-seed-without-seed", {"per_seed": [{"x": 1}]}, "field 'per_seed'"),
     ("another-rows-key", {"key": "kaiming-normal-but-not"}, "not a row of initialization"),
+    ("metrics-set-a-number", {"metrics": {"gaussian": 5}}, "field 'metrics'"),
+    ("metrics-landed-a-list", {"metrics": {"gaussian": {"landed": [1]}}}, "field 'metrics'"),
+    ("metrics-landed-above-1", {"metrics": {"gaussian": {"landed": 7.5}}}, "field 'metrics'"),
+    ("metrics-median-a-string", {"metrics": {"squares": {"ray_median": "x"}}}, "field 'metrics'"),
+    ("span-angle-negative", {"span_angle": -1.0}, "field 'span_angle'"),
+    ("memorized-a-string", {"memorized": "yes"}, "field 'memorized'"),
+    ("init-spectrum-a-number", {"init_spectrum": 3}, "field 'init_spectrum'"),
+    ("starts-memorized-a-number", {"starts_memorized": 1}, "field 'starts_memorized'"),
+    ("loss-normalization-unknown", {"loss_normalization": "sum"}, "field 'loss_normalization'"),
 ]
 
 

@@ -33,6 +33,26 @@ def _numbers(v: Any) -> bool:  # a diverged run writes null for a non-finite ent
     return isinstance(v, list) and all(x is None or _number(x) for x in v)
 
 
+def _landing(v: Any) -> bool:  # a fraction, or a label such as "did not train"
+    return (_number(v) and 0 <= v <= 1) or isinstance(v, str)
+
+
+def _metrics(v: Any) -> bool:
+    """Per probe set an object whose landing fields are fractions or labels and whose
+    medians and counts are numbers."""
+    if not isinstance(v, dict):
+        return False
+    for m in v.values():
+        if not isinstance(m, dict):
+            return False
+        for k, x in m.items():
+            if k in ("landed", "iterated_landed") and not _landing(x):
+                return False
+            if (k.endswith("_median") or k == "n") and not (x is None or _number(x)):
+                return False
+    return True
+
+
 def _seeds(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(p, dict) and _count(p.get("seed")) for p in v)
 
@@ -53,7 +73,13 @@ FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "trained": (lambda v: isinstance(v, bool), "true or false"),
     "spectrum": (_numbers, "a list of numbers"),
     "top_eigenvalues": (_numbers, "a list of numbers"),
-    "metrics": (lambda v: isinstance(v, dict), "an object"),
+    "metrics": (_metrics, "an object of probe sets (landed: a fraction or a label)"),
+    "span_angle": (lambda v: v is None or (_number(v) and v >= 0), "a number >= 0 or null"),
+    "init_span_angle": (lambda v: v is None or (_number(v) and v >= 0), "a number >= 0 or null"),
+    "init_spectrum": (_numbers, "a list of numbers"),
+    "memorized": (lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    "starts_memorized": (lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    "loss_normalization": (lambda v: v in ("mean", "half-sum"), "'mean' or 'half-sum'"),
     "summary": (lambda v: isinstance(v, dict), "an object"),
     "arrays": (lambda v: v is None or isinstance(v, str), "a file name"),
     "per_seed": (_seeds, "a list of objects with an integer 'seed'"),
