@@ -4,7 +4,8 @@ Each request runs as its own process (``python -m proofs ...``, stdout to /dev/n
 ``/usr/bin/time -v`` when it exists, else with ``resource.getrusage`` of the child. Prints a
 Markdown table (the one in ``benchmarks/README.md``). Run from the repository root:
 
-    python benchmarks/bench_limits.py
+    python benchmarks/bench_limits.py            # every request
+    python benchmarks/bench_limits.py --images   # those whose description has the word
 """
 
 from __future__ import annotations
@@ -32,7 +33,33 @@ REQUESTS: list[tuple[str, list[str]]] = [
     ("matrix: s = 32, symbolic", ["matrix", "--size", "32", "--symbolic", "--json"]),
     ("audit", ["audit", "--json"]),
     ("experiment list", ["experiment", "list", "--json"]),
+    # the training alone, then the largest accepted --images of each kind on the same run
+    ("experiment: the smallest training that takes --images", ["experiment", "initialization",
+     "--quick", "--out", os.path.join(OUT, "e0")]),
+    ("--images: one 5792×5792 PNG (2²⁵ pixels)", ["experiment", "initialization", "--quick",
+     "--images", os.path.join(OUT, "big"), "--out", os.path.join(OUT, "e1")]),
+    ("--images: 10 000 PNG files", ["experiment", "initialization", "--quick", "--images",
+     os.path.join(OUT, "many"), "--out", os.path.join(OUT, "e2")]),
 ]  # fmt: skip
+
+
+def make_images() -> None:
+    """OUT/big: one smooth 5792×5792 PNG (the largest picture accepted); OUT/many: 10 000
+    8×8 PNGs (the most files accepted)."""
+    import numpy as np
+    from PIL import Image
+
+    os.makedirs(os.path.join(OUT, "big"))
+    os.makedirs(os.path.join(OUT, "many"))
+    ramp = np.linspace(0, 255, 5792, dtype=np.float32)
+    plane = (np.add.outer(ramp, ramp) / 2).astype(np.uint8)
+    Image.fromarray(np.stack([plane, plane.T, 255 - plane], -1)).save(
+        os.path.join(OUT, "big", "a.png")
+    )
+    rng = np.random.default_rng(0)
+    for i in range(10_000):
+        pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(os.path.join(OUT, "many", f"{i:05d}.png"))
 
 
 def measure(argv: list[str]) -> tuple[float, float, int]:
@@ -56,11 +83,16 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
 
 
 def main() -> None:
+    """All requests, or those whose description contains one of the words given."""
+    words = sys.argv[1:]
+    chosen = [(w, a) for w, a in REQUESTS if not words or any(x in w for x in words)]
+    if any("--images" in a for _, a in chosen):
+        make_images()
     print("| request | command | exit | seconds | peak memory (MiB) |")
     print("| --- | --- | --- | --- | --- |")
-    for what, argv in REQUESTS:
+    for what, argv in chosen:
         secs, rss, code = measure(argv)
-        shown = " ".join(a if not a.startswith(OUT) else "OUT/m.png" for a in argv)
+        shown = " ".join(a if not a.startswith(OUT) else "OUT" + a[len(OUT) :] for a in argv)
         print(f"| {what} | `verify {shown}` | {code} | {secs:.1f} | {rss:.0f} |")
     shutil.rmtree(OUT, ignore_errors=True)
 

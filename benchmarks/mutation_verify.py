@@ -98,7 +98,7 @@ def _mutants(paths: list[str], limit: int | None = None) -> dict[str, list[str]]
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = ["symconv/_layers.py", "symconv/_matrices.py", "symconv/_patterns.py",
                "symconv/_certify.py", "symconv/_depth.py"]  # fmt: skip
@@ -108,17 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, help="only the first N mutants of each module")
     ap.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1)")
     ap.add_argument("--again", type=Path, help="a --json file: rerun only what it did not catch")
-    args = ap.parse_args(argv)
-    by_path = _mutants(args.paths, args.limit)
-    before: dict[str, str] = json.loads(args.again.read_text()) if args.again else {}
+    return ap.parse_args(argv)
 
-    os.chdir(MUTANTS)  # mutmut's trampolined copy of the packages
-    sys.path.insert(0, str(MUTANTS))
-    os.environ["MUTANT_UNDER_TEST"] = ""
-    import numpy  # noqa: F401  (imported once, before the forks)
-    import scipy.sparse  # noqa: F401
-    import sympy  # noqa: F401
-    import z3  # noqa: F401
+
+def _calls() -> tuple[dict[str, list[str]], dict[str, float]]:
+    """Each check of ``verify all --quick`` (torch checks left out) once, unmutated, with
+    mutmut's call recording: which checks call each function, and each check's seconds."""
     from mutmut.state import state
 
     from proofs import _registry
@@ -145,7 +140,38 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{check.id} does not pass unmutated: {kind} {value}")
         for fn in value[1]:
             calls[fn].append(check.id)
+    return calls, seconds
 
+
+def _report(by_path: dict[str, list[str]], outcome: dict[str, str], seconds: float) -> None:
+    for path, names in by_path.items():
+        caught = sum(outcome[n].startswith("caught") for n in names)
+        print(f"{path:28} caught {caught:4d} / {len(names):4d}", flush=True)
+    total = len(outcome)
+    caught = sum(o.startswith("caught") for o in outcome.values())
+    print(f"{'all':28} caught {caught:4d} / {total:4d} = {100 * caught / max(total, 1):.1f}% "
+          f"in {seconds:.0f} s")  # fmt: skip
+    print(Counter(o.split(":")[0] for o in outcome.values()))
+    print("\nnot caught by verify all:")
+    for name, o in outcome.items():
+        if not o.startswith("caught"):
+            print(f"  {name}  [{o}]")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    by_path = _mutants(args.paths, args.limit)
+    before: dict[str, str] = json.loads(args.again.read_text()) if args.again else {}
+
+    os.chdir(MUTANTS)  # mutmut's trampolined copy of the packages
+    sys.path.insert(0, str(MUTANTS))
+    os.environ["MUTANT_UNDER_TEST"] = ""
+    import numpy  # noqa: F401  (imported once, before the forks)
+    import scipy.sparse  # noqa: F401
+    import sympy  # noqa: F401
+    import z3  # noqa: F401
+
+    calls, seconds = _calls()
     # fast checks first: a caught mutant stops at the first check that does not pass
     order = {cid: i for i, cid in enumerate(sorted(seconds, key=seconds.__getitem__))}
     todo = []
@@ -165,18 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     with ctx.Pool(args.jobs, maxtasksperchild=1) as pool:  # a fresh fork per mutant
         for name, result in pool.imap_unordered(_attempt, todo):
             outcome[name] = result
-    for path, names in by_path.items():
-        caught = sum(outcome[n].startswith("caught") for n in names)
-        print(f"{path:28} caught {caught:4d} / {len(names):4d}", flush=True)
-    total = len(outcome)
-    caught = sum(o.startswith("caught") for o in outcome.values())
-    print(f"{'all':28} caught {caught:4d} / {total:4d} = {100 * caught / max(total, 1):.1f}% "
-          f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
-    print(Counter(o.split(":")[0] for o in outcome.values()))
-    print("\nnot caught by verify all:")
-    for name, o in outcome.items():
-        if not o.startswith("caught"):
-            print(f"  {name}  [{o}]")
+    _report(by_path, outcome, time.perf_counter() - start)
     if args.json:
         args.json.write_text(json.dumps(outcome, indent=1, ensure_ascii=False))
     return 0

@@ -20,7 +20,7 @@ import os
 import stat
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -76,6 +76,17 @@ MAX_IMAGE_PIXELS = 2**25  # e.g. 5792×5792; a 32×32 experiment never needs mor
 MAX_FOLDER_IMAGES = 10_000
 MAX_CIFAR_RECORDS = 60_000
 MAX_PATH_BYTES = 4096
+#: The most images any experiment reads from ``--images`` (its training images and its
+#: held-out probes: a few hundred at most). Only the images a run uses are decoded, each
+#: once per process.
+MAX_IMAGES_READ = 512
+#: Pixels, in all, of the first :data:`MAX_IMAGES_READ` images of a folder (those a run
+#: may decode; read from the headers): 8 pictures of 5792×5792, about 5 s to decode.
+MAX_PIXELS_READ = 2**28
+#: A decoded picture is box-reduced (by a whole factor, in Pillow, before any float copy)
+#: until its shorter side is under ``2 * REDUCE_TO * size``; smaller pictures take the
+#: anti-aliased resize alone, exactly as before.
+REDUCE_TO = 8
 
 
 def _stat(path: Path, shown: str) -> os.stat_result:
@@ -117,18 +128,24 @@ def _folder_files(path: Path) -> list[tuple[Path, os.stat_result]]:
     return files
 
 
-def _image_header(f: Path) -> tuple[int, int]:
+def _image_header(f: Path, st: os.stat_result | None = None) -> tuple[int, int]:
     """Width and height from the image's header (nothing decoded); one line if unreadable
-    or larger than :data:`MAX_IMAGE_PIXELS`."""
+    or larger than :data:`MAX_IMAGE_PIXELS`. Cached by path, modification time and size."""
+    st = st if st is not None else _stat(f, str(f))
+    return _header(str(f), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=MAX_FOLDER_IMAGES)
+def _header(f: str, mtime_ns: int, nbytes: int) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(f) as im:  # reads the header only
             w, h = im.size
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
+        raise ExperimentError("--images", f, f"not a readable image ({exc})") from None
     if w * h > MAX_IMAGE_PIXELS:
-        raise ExperimentError("--images", str(f), f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}")
+        raise ExperimentError("--images", f, f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}")
     return w, h
 
 
@@ -155,8 +172,16 @@ def check_images(source: str | os.PathLike[str], need: int = 0) -> int:
     st = _stat(path, shown)
     if stat.S_ISDIR(st.st_mode):
         files = _folder_files(path)
-        for f, _ in files:
-            _image_header(f)
+        pixels = [_image_header(f, st_f) for f, st_f in files]
+        read = sum(w * h for w, h in pixels[:MAX_IMAGES_READ])
+        if read > MAX_PIXELS_READ:
+            first = min(len(files), MAX_IMAGES_READ)
+            raise ExperimentError(
+                "--images",
+                shown,
+                f"its first {first} images (those a run may read) hold {read} pixels, "
+                f"more than {MAX_PIXELS_READ} (2**28); use smaller pictures",
+            )
         count = len(files)
     elif stat.S_ISREG(st.st_mode):
         size = st.st_size
@@ -254,42 +279,101 @@ def _bundled(size: int) -> np.ndarray:
     return np.stack(imgs).astype(np.float32)
 
 
-def _folder(path: Path, size: int) -> np.ndarray:
+def _pick(count: int, n: int, seed: int) -> np.ndarray:
+    """Which ``n`` of ``count`` images a run takes: the first ``n`` for ``seed = 0``, else
+    a seeded random choice (sorted)."""
+    if seed == 0:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
+
+
+@lru_cache(maxsize=1024)
+def _decode(f: str, mtime_ns: int, nbytes: int, size: int) -> np.ndarray:
+    """One picture of a folder as ``(3, size, size)`` float32 in [0, 1], with bounded
+    memory: a JPEG is decoded at a reduced DCT scale (``draft``), any picture is
+    centre-cropped and box-reduced by a whole factor in 8-bit Pillow images before the
+    anti-aliased float resize. Cached by path, modification time and size."""
     from PIL import Image, UnidentifiedImageError
 
-    imgs = []
-    for f, _ in _folder_files(path):
-        try:
-            with Image.open(f) as im:  # reads the header only
+    try:
+        with Image.open(f) as opened:  # reads the header only
+            w, h = opened.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise ExperimentError(
+                    "--images", f, f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}"
+                )
+            im: Image.Image = opened
+            target = REDUCE_TO * size
+            side = min(w, h)
+            if opened.format == "JPEG" and side >= 2 * target:  # decode at 1/2, 1/4, 1/8
+                opened.draft("RGB", (-(-w * target // side), -(-h * target // side)))
                 w, h = im.size
-                if w * h > MAX_IMAGE_PIXELS:
-                    raise ExperimentError(
-                        "--images", str(f), f"{w}×{h} pixels, more than {MAX_IMAGE_PIXELS}"
-                    )
-                arr = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-            raise ExperimentError("--images", str(f), f"not a readable image ({exc})") from None
-        imgs.append(_square_resize(_to_rgb_float(arr), size))
+                side = min(w, h)
+            top, left = (h - side) // 2, (w - side) // 2
+            box = (left, top, left + side, top + side)
+            if im.mode not in ("L", "LA", "RGB", "RGBA", "I", "F"):
+                im = im.convert("RGB")  # palette, 1-bit, CMYK, ...: reduce takes no others
+            factor = side // target if side >= 2 * target else 1
+            arr = np.asarray(im.reduce(factor, box=box).convert("RGB"))
+    except ExperimentError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ExperimentError("--images", f, f"not a readable image ({exc})") from None
+    return _square_resize(_to_rgb_float(arr), size).astype(np.float32)
+
+
+def _folder(path: Path, size: int, n: int, seed: int) -> np.ndarray:
+    """``n`` pictures of a folder (see :func:`load_images`); only those are decoded."""
+    files = _folder_files(path)
+    if n > len(files):
+        raise ExperimentError("n", n, f"only {len(files)} images available from {path}")
+    chosen = [files[i] for i in _pick(len(files), n, seed)]
+    read = sum(w * h for w, h in (_image_header(f, st) for f, st in chosen))
+    if read > MAX_PIXELS_READ:
+        raise ExperimentError(
+            "--images", str(path), f"{n} images of {read} pixels, more than {MAX_PIXELS_READ}"
+        )
+    imgs = [_decode(str(f), st.st_mtime_ns, st.st_size, size) for f, st in chosen]
     return np.stack(imgs).astype(np.float32)
 
 
-def _cifar_bin(path: Path, size: int) -> np.ndarray:
+def _cifar_labels(fh: BinaryIO, count: int) -> np.ndarray:
+    """The label byte of every record, read 1024 records (3 MB) at a time."""
+    labels = np.empty(count, dtype=np.uint8)
+    step = 1024
+    for start in range(0, count, step):
+        chunk = fh.read(min(step, count - start) * _CIFAR_RECORD)
+        labels[start : start + len(chunk) // _CIFAR_RECORD] = np.frombuffer(chunk, dtype=np.uint8)[
+            ::_CIFAR_RECORD
+        ]
+    return labels
+
+
+def _cifar_bin(path: Path, size: int, n: int, seed: int) -> np.ndarray:
+    """``n`` images of a CIFAR-10 batch (see :func:`load_images`): the labels are read in
+    chunks, then only the chosen records."""
     count = check_images(path)  # stat only: a regular file of whole records, size capped
+    if n > count:
+        raise ExperimentError("n", n, f"only {count} images available from {path}")
     with open(path, "rb") as fh:
-        raw = fh.read(count * _CIFAR_RECORD)
-    rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
-    labels = rec[:, 0]
-    if labels.max() > 9:
-        raise ExperimentError(
-            "--images", str(path), f"not a CIFAR-10 binary batch: label byte {labels.max()} > 9"
-        )
-    imgs = rec[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
-    if size != 32:
-        imgs = np.stack([_square_resize(im.transpose(1, 2, 0), size) for im in imgs])
-    # one image per class first (the paper's "one from each class"), then the rest in order
-    first = [int(np.flatnonzero(labels == c)[0]) for c in range(10) if (labels == c).any()]
-    rest = [i for i in range(len(imgs)) if i not in set(first)]
-    return imgs[first + rest].astype(np.float32)
+        labels = _cifar_labels(fh, count)
+        if labels.max() > 9:
+            raise ExperimentError(
+                "--images",
+                str(path),
+                f"not a CIFAR-10 binary batch: label byte {labels.max()} > 9",
+            )
+        # one image per class first (the paper's "one from each class"), then the rest
+        first = [int(np.flatnonzero(labels == c)[0]) for c in range(10) if (labels == c).any()]
+        firsts = set(first)
+        order = first + [i for i in range(count) if i not in firsts]
+        imgs = []
+        for i in _pick(count, n, seed):
+            fh.seek(order[i] * _CIFAR_RECORD + 1)
+            raw = np.frombuffer(fh.read(_CIFAR_RECORD - 1), dtype=np.uint8)
+            im = raw.reshape(3, 32, 32).astype(np.float32) / 255.0
+            imgs.append(im if size == 32 else _square_resize(im.transpose(1, 2, 0), size))
+    return np.stack(imgs).astype(np.float32)
 
 
 def load_images(
@@ -309,22 +393,17 @@ def load_images(
         raise ExperimentError("n", n, "must be a positive integer")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ExperimentError("size", size, "must be a positive integer")
-    if source is None:
-        pool = _bundled(size)
-    else:
+    if source is not None:
         check_images(source)
         path = Path(source)
-        pool = _folder(path, size) if path.is_dir() else _cifar_bin(path, size)
+        if n > MAX_IMAGES_READ:
+            raise ExperimentError("n", n, f"at most {MAX_IMAGES_READ} images from --images")
+        read = _folder if path.is_dir() else _cifar_bin
+        return torch.from_numpy(np.ascontiguousarray(read(path, size, n, seed)))
+    pool = _bundled(size)
     if n > len(pool):
-        raise ExperimentError(
-            "n", n, f"only {len(pool)} images available from {source or 'the bundled set'}"
-        )
-    idx = (
-        np.arange(n)
-        if seed == 0
-        else np.sort(np.random.default_rng(seed).choice(len(pool), n, replace=False))
-    )
-    return torch.from_numpy(np.ascontiguousarray(pool[idx]))
+        raise ExperimentError("n", n, f"only {len(pool)} images available from the bundled set")
+    return torch.from_numpy(np.ascontiguousarray(pool[_pick(len(pool), n, seed)]))
 
 
 def square_images(

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._descriptions import REFUSALS, refusal_problems, stack_problems
 from ._registry import register
 from ._result import Evidence, Result
 
@@ -178,6 +179,32 @@ def _weights(net: Network, rng: np.random.Generator, lo: int, hi: int) -> list[n
 # the comparisons
 
 
+#: Networks with at most this many matrix entries also go through sympy's exact product.
+_SYMBOLIC_MAX = 144
+
+
+def _symbolic_problems(net: Network, ws: list[np.ndarray], want: np.ndarray) -> list[str]:
+    """``network_matrix_symbolic`` with the integer weights, and (for the smallest networks)
+    with its symbols then those weights substituted, against the direct matrix."""
+    from symconv import network_matrix_symbolic, symbolic_weights
+
+    problems = []
+    exact = np.array(network_matrix_symbolic(net, ws).tolist(), dtype=object)
+    if exact.shape != want.shape or np.any(exact != want):
+        problems.append("network_matrix_symbolic (integer weights) differs from the direct matrix")
+    if net.in_dim * net.out_dim <= _SYMBOLIC_MAX // 4:
+        names = symbolic_weights(net)
+        values = {
+            sym: int(v)
+            for arr, w in zip(names, ws, strict=True)
+            for sym, v in zip(arr.ravel(), w.ravel(), strict=True)
+        }
+        poly = network_matrix_symbolic(net).subs(values)
+        if np.any(np.array(poly.tolist(), dtype=object) != want):
+            problems.append("network_matrix_symbolic's polynomials, evaluated, differ")
+    return problems
+
+
 def _matrix_problems(net: Network, rng: np.random.Generator, flip: bool) -> list[str]:
     from symconv import Conv2d, conv_matrix, network_matrix, network_matrix_mod
 
@@ -193,6 +220,8 @@ def _matrix_problems(net: Network, rng: np.random.Generator, flip: bool) -> list
     got_mod = network_matrix_mod(net, ws, prime).toarray()
     if not np.array_equal(got_mod, want % prime):
         problems.append("network_matrix_mod differs from the direct matrix mod 10007")
+    if net.in_dim * net.out_dim <= _SYMBOLIC_MAX and max(map(np.prod, net.shapes)) <= 64:
+        problems += _symbolic_problems(net, ws, want)
     first = net.layers[0]
     if isinstance(first, Conv2d):
         w0 = ws[0]
@@ -291,86 +320,6 @@ def _depth_problems(max_size: int) -> list[dict[str, Any]]:
     return bad
 
 
-def _stack_problems() -> list[dict[str, Any]]:
-    """``conv_stack`` against the network built layer by layer from its description:
-    ``channels → F → … → F → channels``, kernel k, runs of m layers in skip connections
-    where a run keeps the channel count."""
-    from symconv import Conv2d, Network, Residual, conv_stack, stack_params
-
-    bad = []
-    for depth, kernel, filters, channels, skip in ((0, 3, 1, 1, 0), (1, 5, 3, 2, 0),
-            (3, 3, 1, 1, 0), (4, 3, 2, 1, 0), (4, 3, 2, 2, 2), (5, 1, 3, 1, 2), (3, 3, 1, 1, 1),
-            (6, 3, 2, 2, 4), (3, 3, 2, 1, 5)):  # fmt: skip
-        widths = [channels] + [filters] * (depth - 1) + [channels] if depth else [channels]
-        convs = [Conv2d(widths[i], widths[i + 1], kernel) for i in range(depth)]
-        layers: list[Any] = []
-        for start in range(0, depth, skip or max(depth, 1)):
-            block = convs[start : start + (skip or depth)]
-            keeps = bool(skip) and block[0].in_channels == block[-1].out_channels
-            layers += [Residual(tuple(block))] if keeps else block
-        want = Network((channels, 5, 5), tuple(layers))
-        got = conv_stack(5, depth, kernel=kernel, filters=filters, channels=channels,
-                         skip_every=skip)  # fmt: skip
-        params = stack_params(depth, filters, kernel, channels)
-        if got != want or got.n_params != params or got.depth != depth:
-            bad.append({"depth": depth, "kernel": kernel, "filters": filters,
-                        "channels": channels, "skip_every": skip, "got": repr(got.layers),
-                        "n_params": got.n_params, "stack_params": params})  # fmt: skip
-    if conv_stack(5, 2) != Network((1, 5, 5), (Conv2d(), Conv2d())):
-        bad.append({"defaults": repr(conv_stack(5, 2))})
-    return bad
-
-
-#: Descriptions no layer can have, with the argument and the message the refusal must name.
-_REFUSALS: tuple[tuple[str, str], ...] = (
-    ("Conv2d(0, 1)", "in_channels: must be a positive integer (got 0)"),
-    ("Conv2d(1, 0)", "out_channels: must be a positive integer (got 0)"),
-    ("Conv2d(kernel=0)", "kernel: must be a positive integer (got 0)"),
-    ("Conv2d(stride=0)", "stride: must be a positive integer (got 0)"),
-    ("Conv2d(dilation=0)", "dilation: must be a positive integer (got 0)"),
-    ("Conv2d(kernel=2)", "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 2)"),
-    ("Conv2d(padding=-1)", "padding: must be a non-negative integer (got -1)"),
-    ("Conv2d(kernel=5, padding=0).out_len(3)",
-     "size: too small for kernel 5 with this padding (got 3)"),
-    ("Conv2d(2, 1).out_shape((3, 4, 4))", "in_channels: input has 3 channels (got 2)"),
-    ("Upsample(0)", "scale: must be a positive integer (got 0)"),
-    ("Network((1, 4, 4), (Residual((Conv2d(1, 2),)),))",
-     "Residual.body: must keep the input shape (1, 4, 4) (got (2, 4, 4))"),
-    ("Network((0, 3, 3), ())", "channels: must be a positive integer (got 0)"),
-    ("Network((1, 0, 3), ())", "height: must be a positive integer (got 0)"),
-    ("Network((1, 3, 0), ())", "width: must be a positive integer (got 0)"),
-    ("conv_stack(0, 1)", "size: must be a positive integer (got 0)"),
-    ("conv_stack(3, -1)", "depth: must be a non-negative integer (got -1)"),
-    ("conv_stack(3, 1, filters=0)", "filters: must be a positive integer (got 0)"),
-    ("conv_stack(3, 1, skip_every=-1)", "skip_every: must be a non-negative integer (got -1)"),
-    ("depth_bound(0)", "size: must be a positive integer (got 0)"),
-    ("depth_bound(3, 0)", "kernel: must be a positive integer (got 0)"),
-    ("depth_bound(3, 4)", "kernel: 'same' padding (k-1)/2 needs an odd kernel size (got 4)"),
-    ("heuristic_depth(0)", "size: must be a positive integer (got 0)"),
-    ("heuristic_depth(3, 0)", "kernel: must be a positive integer (got 0)"),
-    ("min_full_depth(0)", "size: must be a positive integer (got 0)"),
-    ("min_full_depth(3, filters=0)", "filters: must be a positive integer (got 0)"),
-)  # fmt: skip
-
-
-def _refusal_problems() -> list[dict[str, Any]]:
-    """Each impossible description must be refused, naming its argument and value."""
-    import symconv
-
-    names = {n: getattr(symconv, n) for n in ("Conv2d", "Network", "Residual", "Upsample",
-             "conv_stack", "depth_bound", "heuristic_depth", "min_full_depth")}  # fmt: skip
-    bad = []
-    for expr, message in _REFUSALS:
-        try:
-            eval(expr, {}, names)  # the fixed expressions above, nothing from outside
-            said = "accepted"
-        except symconv.SymconvError as exc:
-            said = str(exc)
-        if said != message:
-            bad.append({"description": expr, "said": said, "expected": message})
-    return bad
-
-
 def _network_problems(
     nets: list[Network], seed: int, flip: bool, factor_order: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -429,7 +378,7 @@ def check_two_paths(
     nets = random_networks(networks, seed)
     mats, pats = _network_problems(nets, seed, convention == "convolution", factor_order)
     depth = _caught(lambda: _depth_problems(max_size))
-    described = _caught(_stack_problems) + _caught(_refusal_problems)
+    described = _caught(stack_problems) + _caught(refusal_problems)
     parts = [
         Result.verdict(
             not mats,
@@ -457,7 +406,7 @@ def check_two_paths(
             not described,
             Evidence.EXACT,
             f"descriptions: conv_stack equals its layer-by-layer description, and "
-            f"{len(_REFUSALS)} impossible descriptions are refused, naming the argument",
+            f"{len(REFUSALS)} impossible descriptions are refused, naming the argument",
             fail_lead="a network description is built or refused wrongly",
             counterexamples=described,
         ),

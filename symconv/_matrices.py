@@ -192,11 +192,16 @@ def _apply(
     return mat, shape, pos
 
 
-def network_matrix(net: Network, weights: list[np.ndarray]) -> sp.csr_matrix:
-    """The end-to-end matrix of a linear network (sparse; ``.toarray()`` for dense)."""
+def _check_weights(net: Network, weights: Sequence[Any]) -> None:
+    """One weight array per conv layer of ``net``, or a :class:`SymconvError`."""
     n_conv = len(_conv_layers(net.layers))
     if len(weights) != n_conv:
         raise SymconvError("weights", len(weights), f"network has {n_conv} conv layers")
+
+
+def network_matrix(net: Network, weights: list[np.ndarray]) -> sp.csr_matrix:
+    """The end-to-end matrix of a linear network (sparse; ``.toarray()`` for dense)."""
+    _check_weights(net, weights)
     import scipy.sparse as sp
 
     eye = sp.identity(net.in_dim, dtype=np.float64, format="csr")
@@ -209,8 +214,9 @@ def network_matrix_mod(net: Network, weights: list[np.ndarray], prime: int) -> s
 
     Exact: products of two residues below 2**26 and their row sums stay far below 2**63.
     """
-    if prime >= 2**26:
-        raise SymconvError("prime", prime, "must be below 2**26 for exact int64 arithmetic")
+    if not 2 <= prime < 2**26:
+        raise SymconvError("prime", prime, "must be in 2..2**26-1 for exact int64 arithmetic")
+    _check_weights(net, weights)
     import scipy.sparse as sp
 
     ws = [np.asarray(w, dtype=np.int64) % prime for w in weights]
@@ -263,6 +269,7 @@ def network_matrix_symbolic(net: Network, weights: list[np.ndarray] | None = Non
         )
     if weights is None:
         weights = symbolic_weights(net)
+    _check_weights(net, weights)
 
     def run(layers: Sequence[Layer], shape: Shape, pos: int, mat: Any) -> tuple[Any, Shape, int]:
         for layer in layers:

@@ -124,3 +124,79 @@ def test_bad_cluster_flags_are_one_line_and_exit_2(flags, needle, tmp_path, caps
         ["experiment", "tiny-test", *flags, "--out", str(tmp_path / "o")], io.StringIO(), err
     )
     assert code == 2 and needle in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+CHILD = (
+    "import sys, numerics._experiment as e; "
+    "e.EXPERIMENT_MODULES['tiny-test'] = '_tiny_experiment'; "
+    "from verifier.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _session(sid: int) -> list[int]:
+    """The processes left in session ``sid`` (its leader excluded)."""
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "pid=,sid="], capture_output=True, text=True).stdout
+    return [int(p) for p, s in (line.split() for line in ps.splitlines()) if int(s) == sid
+            and int(p) != sid]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_workers_and_keeps_the_finished_rows(tmp_path):
+    """SIGTERM once row r0 is on disk (r1 and r2 held on the two workers): one line, exit
+    130, r0 kept in the rows file, and no worker process left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "o"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+           "TINY_HOLD": str(tmp_path / "never")}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, "experiment", "tiny-test", "--out", str(out),
+         "--workers", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    rows = out / "tiny-test.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        rows.exists() and json.loads(rows.read_text())["rows"]
+    ):
+        time.sleep(0.05)
+    assert _session(proc.pid), "the workers should be running"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    # the workers are gone when it exits; multiprocessing's resource tracker follows once
+    # the pipe from its parent closes
+    deadline = time.monotonic() + 10
+    while (left := _session(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    shown = subprocess.run(["ps", "-o", "args=", *map(str, left)], capture_output=True,
+                           text=True).stdout if left else ""  # fmt: skip
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 130 and err.splitlines() == [
+        f"verify: interrupted; 1 finished row(s) of tiny-test kept in {rows}; "
+        "rerun the same command with --resume to continue"
+    ], err
+    assert [r["key"] for r in json.loads(rows.read_text())["rows"]] == ["r0"]
+    assert left == [], shown
+
+
+def test_a_signal_while_deferred_is_raised_when_the_block_ends():
+    """What the cluster's start and close run under: the signal waits, then interrupts."""
+    import signal
+
+    from verifier.interrupts import deferred, signals_interrupt
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), signals_interrupt(False):
+        with deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            reached.append("after the signal, inside the block")
+        reached.append("never: the block's end raised")
+    assert reached == ["after the signal, inside the block"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back

@@ -119,6 +119,19 @@ def test_modular_matrix_reduces_negative_weights_and_refuses_a_large_prime() -> 
     network_matrix_mod(net, ws, 2**26 - 5)  # just below the limit is fine
 
 
+def test_a_skip_block_is_reduced_mod_p_inside_and_stays_exact() -> None:
+    """Weights near a prime near 2**25: a skip connection's body of three layers must reduce
+    after each layer in int64 (unreduced, or in float64, its entries pass 2**63 or 2**53)."""
+    import sympy
+
+    prime = int(sympy.prevprime(2**25))
+    net = Network((1, 3, 3), (Residual((Conv2d(),) * 3),))
+    rng = np.random.default_rng(11)
+    ws = [rng.integers(prime - 1000, prime, (1, 1, 3, 3), dtype=np.int64) for _ in range(3)]
+    exact = np.array(network_matrix_symbolic(net, ws).tolist(), dtype=object) % prime
+    np.testing.assert_array_equal(network_matrix_mod(net, ws, prime).toarray(), exact)
+
+
 @settings(max_examples=60)
 @given(st.data())
 def test_conv_matrix_is_cross_correlation_not_convolution(data: st.DataObject) -> None:
@@ -509,7 +522,12 @@ def test_depth_bound_and_heuristic_by_hand() -> None:
         with pytest.raises(SymconvError) as info:
             depth_bound(*bad)
         assert info.value.argument == name
-    for kwargs, name in (({"size": 5, "filters": 0}, "filters"), ({"size": 0}, "size")):
+    for kwargs, name in (
+        ({"size": 5, "filters": 0}, "filters"),
+        ({"size": 0}, "size"),
+        ({"size": 5, "dilation": 0}, "dilation"),
+        ({"size": 5, "kernel": 4}, "kernel"),
+    ):
         with pytest.raises(SymconvError) as info:
             min_full_depth(**kwargs)
         assert info.value.argument == name
@@ -728,7 +746,19 @@ def test_upsample_matrix_default_dtype_and_entries() -> None:
         ),
         (
             lambda: network_matrix_mod(conv_stack(3, 1), [np.ones((1, 1, 3, 3))], 2**26),
-            "prime: must be below 2**26 for exact int64 arithmetic (got 67108864)",
+            "prime: must be in 2..2**26-1 for exact int64 arithmetic (got 67108864)",
+        ),
+        (
+            lambda: network_matrix_mod(conv_stack(3, 1), [np.ones((1, 1, 3, 3))], 1),
+            "prime: must be in 2..2**26-1 for exact int64 arithmetic (got 1)",
+        ),
+        (
+            lambda: network_matrix_mod(conv_stack(3, 2), [np.ones((1, 1, 3, 3))], 101),
+            "weights: network has 2 conv layers (got 1)",
+        ),
+        (
+            lambda: network_matrix_symbolic(conv_stack(3, 2), [np.ones((1, 1, 3, 3))]),
+            "weights: network has 2 conv layers (got 1)",
         ),
         (
             lambda: network_matrix_symbolic(conv_stack(9, 1)),
@@ -743,7 +773,10 @@ def test_upsample_matrix_default_dtype_and_entries() -> None:
         "weight-ndim",
         "weight-shape",
         "weights",
-        "prime",
+        "prime-too-large",
+        "prime-too-small",
+        "mod-weights",
+        "symbolic-weights",
         "symbolic",
     ],
 )

@@ -7,8 +7,13 @@ lock, atomic writes: :mod:`verifier.store`), the experiment runner
 the three libraries (``symconv``, ``proofs``, ``numerics``); none of them imports it.
 """
 
-from .cli import main
-from .errors import UsageError, shown
-from .store import write_atomic
+# first: an invalid OMP_NUM_THREADS & co. is dropped before numpy or torch is loaded
+from .environment import drop_invalid_thread_settings
+
+drop_invalid_thread_settings()
+
+from .cli import main  # noqa: E402
+from .errors import UsageError, shown  # noqa: E402
+from .store import write_atomic  # noqa: E402
 
 __all__ = ["UsageError", "main", "shown", "write_atomic"]

@@ -14,15 +14,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
-from typing import Any, NoReturn, TextIO, TypeVar
+from contextlib import redirect_stdout
+from typing import NoReturn, TextIO, TypeVar
 
 from .args import Converter, Refused
 from .errors import UsageError, printable, shown
+from .interrupts import signals_interrupt
 from .output import one_line, safe_streams, stdout_closed
 
 __all__ = ["Parser", "build_parser", "main"]
@@ -94,7 +92,7 @@ def main(
     # an unusable MPLCONFIGDIR makes matplotlib fall back to a temporary folder (fine) and
     # log two warnings about it: the program's stderr stays one line per failure
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
-    with safe_streams(stdout, stderr) as (out, err), _signals_interrupt(stdout is None):
+    with safe_streams(stdout, stderr) as (out, err), signals_interrupt(stdout is None):
         if stdout is None and stdout_closed(out):
             _say(err, "verify: error: stdout is closed (send it to /dev/null instead of >&-)")
             return 2
@@ -172,57 +170,6 @@ def _flush(out: TextIO) -> str | None:
     except (OSError, ValueError, AttributeError):
         pass
     return reason
-
-
-#: The first SIGINT/SIGTERM raises KeyboardInterrupt; later ones while it is being handled
-#: are ignored, so that two Ctrl-C 50 ms apart still end with the one line and exit 130.
-_STATE = {"interrupted": False, "installed": False}
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    if _STATE["interrupted"]:
-        return
-    _STATE["interrupted"] = True
-    raise KeyboardInterrupt
-
-
-def _child_defaults() -> None:
-    """In a forked worker: the default handlers back (SIGTERM ends it, as ``terminate``
-    expects), whatever the parent installed."""
-    if _STATE["installed"]:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        _STATE["installed"] = False
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_child_defaults)
-
-
-@contextmanager
-def _signals_interrupt(keep_ignoring: bool) -> Iterator[None]:
-    """SIGTERM behaves as Ctrl-C (one line, exit 130, workers stopped) for the call."""
-    if threading.current_thread() is not threading.main_thread() or _STATE["installed"]:
-        yield
-        return
-    saved: list[tuple[signal.Signals, Callable[..., Any] | int | None]] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        current = signal.getsignal(sig)
-        if sig == signal.SIGINT and current is not signal.default_int_handler:
-            continue  # someone else (a debugger, a test runner) handles Ctrl-C
-        saved.append((sig, current))
-        signal.signal(sig, _on_signal)
-    _STATE.update(interrupted=False, installed=True)
-    try:
-        yield
-    finally:
-        # after an interrupt the program is about to exit 130: a signal arriving now (a
-        # second Ctrl-C) must not turn that into death by signal, so the signals stay
-        # ignored; a caller that gave its own streams gets its handlers back
-        last = _STATE["interrupted"] and keep_ignoring
-        for sig, handler in saved:
-            signal.signal(sig, signal.SIG_IGN if last else (handler or signal.SIG_DFL))
-        _STATE.update(interrupted=False, installed=False)
 
 
 def _interrupted(exc: KeyboardInterrupt, args: argparse.Namespace | None) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 from numerics import EXPERIMENT_MODULES, Experiment, Row, RunConfig
 
 from .errors import UsageError
+from .interrupts import deferred
 
 __all__ = ["RETRIES", "Cluster", "compute_row", "connect", "run_on_cluster"]
 
@@ -76,17 +77,26 @@ def connect(cluster: Cluster) -> Iterator[Any]:
         return
     from distributed import LocalCluster
 
-    with (
-        LocalCluster(
-            n_workers=cluster.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=50,  # logging.CRITICAL: the run's output stays the toolkit's own
-        ) as local,
-        client_type(local) as client,
-    ):
+    local = client = None
+    try:
+        # a signal while the cluster starts is raised once it has started (cut halfway,
+        # distributed's exit handler would print a traceback closing it)
+        with deferred():
+            local = LocalCluster(
+                n_workers=cluster.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=50,  # logging.CRITICAL: the run's output stays the toolkit's own
+            )
+            client = client_type(local)
         yield client
+    finally:
+        with deferred():  # the workers are stopped whatever arrives meanwhile
+            if client is not None:
+                client.close()
+            if local is not None:
+                local.close()
 
 
 def _settings(cfg: RunConfig) -> dict[str, Any]:

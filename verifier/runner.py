@@ -17,7 +17,8 @@ from numerics import MAX_SEEDS, Experiment, Row, RunConfig, get_experiment
 
 from . import args as A
 from .cluster import Cluster, run_on_cluster
-from .errors import UsageError
+from .errors import UsageError, shown
+from .rowcheck import check_resumed_rows
 from .store import OutFolder, RowStore, RunInterrupted, check_out_folder, check_run_files
 
 __all__ = [
@@ -183,9 +184,7 @@ def _run(
     exp: Experiment, cfg: RunConfig, store: RowStore | None, cluster: Cluster | None = None
 ) -> dict[str, Any]:
     """Compute (or reuse) each row, store it at once, then draw the figures."""
-    done = store.done if store is not None else {}
-    if exp.row_schema is not None:  # a resumed row is read back through the row's schema
-        done = {k: {"key": k, **exp.row_schema(r)} for k, r in done.items()}
+    done = _resumed(exp, cfg, store) if store is not None else {}
     cfg = replace(cfg, previous=done)
     rows: list[Row] = []
     reuse = _Reuse()
@@ -222,6 +221,25 @@ def _run(
     return {**result, "figures": figures}
 
 
+def _resumed(exp: Experiment, cfg: RunConfig, store: RowStore) -> dict[str, Row]:
+    """The rows ``--resume`` reuses, each read back through the experiment's row schema or
+    (without one) checked by :func:`verifier.rowcheck.check_resumed_rows`; a bad row is one
+    line naming the field, its value and the file."""
+    from numerics import ExperimentError
+
+    done = store.done
+    try:
+        if exp.row_schema is not None:
+            return {k: {"key": k, **exp.row_schema(r)} for k, r in done.items()}
+        if done:  # the fields the run relies on, and keys this configuration makes
+            keys = None if exp.ensembles else {k for k, _ in exp.rows(cfg)}
+            check_resumed_rows(exp.name, done, keys)
+    except (UsageError, ExperimentError) as exc:
+        value = "" if exc.value is None else f", was {shown(exc.value)}"
+        raise UsageError("--resume", str(store.path), f"{exc.why}{value}") from None
+    return done
+
+
 class _Reuse:
     """What a resumed run reused and what it computed: rows, and the seeds of ensembles."""
 
@@ -249,6 +267,11 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _short3(value: Any) -> str:
+    """A spectrum entry as printed: 3 significant digits (``nan`` for a stored null)."""
+    return f"{value:.3g}" if isinstance(value, (int, float)) else "nan"
+
+
 def print_result(result: dict[str, Any], out: TextIO) -> None:
     """A readable table of the rows: configuration, loss, iterations, seconds, spectrum head;
     for seed ensembles the seeds, how many reached the target, the median leading
@@ -272,7 +295,7 @@ def print_result(result: dict[str, Any], out: TextIO) -> None:
         parts.append(f"t={row.get('seconds', 0):.1f}s")
         spec = row.get("spectrum")
         if spec:
-            head = ", ".join(f"{v:.3g}" for v in spec[:4]) + (" ..." if len(spec) > 4 else "")
+            head = ", ".join(_short3(v) for v in spec[:4]) + (" ..." if len(spec) > 4 else "")
             parts.append(f"spectrum=[{head}]")
         if row.get("reached") is False and "stopped_at" not in row:
             parts.append(" ** did not reach the loss target **")
