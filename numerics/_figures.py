@@ -266,14 +266,15 @@ def ensemble_spectra_figure(
         return []
     cols = min(4, len(rows))
     nrows = -(-len(rows) // cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, 2.9 * nrows), squeeze=False)
+    height = 2.9 * nrows + 0.5  # the title keeps half an inch, whatever the number of rows
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.6 * cols, height), squeeze=False)
     for ax, r in zip(axes.flat, rows, strict=False):
         _ensemble_panel(ax, r, quick=quick)
     for ax in list(axes.flat)[len(rows) :]:
         ax.axis("off")
     fig.suptitle(
         f"{title} (dots: seeds, x: did not reach the target; black: median seed; "
-        f"dotted: index n)", fontsize=9,
+        f"dotted: index n)", fontsize=9, y=1 - 0.15 / height,
     )  # fmt: skip
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / height))
     return [save_figure(fig, out, f"{name}_spectra.png", dpi=100)]
