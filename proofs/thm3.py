@@ -145,7 +145,8 @@ def _one_case(
     iterates, eta = _gd_iterates(p, x, gd_steps)
     iter_in_row_space = all(rank([*p, it]) == rank_p for it in iterates[1:])
     errs = [norm2([a_ - b for a_, b in zip(it, w, strict=True)]) for it in iterates]
-    decreasing = all(e2 < e1 for e1, e2 in pairwise(errs)) or errs[0] == 0
+    # strictly closer at every step until w* is reached (s = 1: in one step), then stays
+    decreasing = all(e2 < e1 or e1 == e2 == 0 for e1, e2 in pairwise(errs))
     return {
         "size": size,
         "kernel": kernel,
@@ -183,7 +184,8 @@ def _one_case(
     from its sympy matrix with A1..Ak^2 replaced by w*), and checks exactly: rank A(w*) = s^2,
     A(w*) x = x, P w* = vec(x), and w* lies in the row space of P. It also runs a few steps
     of gradient descent exactly (rationals) and checks every iterate lies in the row space of
-    P and moves strictly closer to w*, which is why the limit is the minimum-norm filter.""",
+    P and moves strictly closer to w* (until it reaches w*, which for s = 1 takes one step),
+    which is why the limit is the minimum-norm filter.""",
     intuition=(
         "Memorizing x needs the rank-1 projection x x^T / x^T x, but a conv layer "
         "repeats one k×k filter at every pixel; the filter gradient descent finds (the "

@@ -103,3 +103,16 @@ def test_torch_fails_when_claiming_the_identity_filter() -> None:
     result = check_min_norm_filter(limit="identity")
     assert result.status == Status.FAIL
     assert result.data["counterexample"]["max_abs_diff_to_claimed_limit"] > 0.1
+
+
+@pytest.mark.parametrize("k", [3, 5], ids=["k3", "k5"])
+def test_a_one_pixel_image_passes(k: int) -> None:
+    """s = 1: P is one row with x at the centre tap, so one step of gradient descent with
+    eta = 1/|P|_F^2 lands exactly on w* = the identity filter; an error that has reached 0
+    stays 0 and is not a failure to move closer."""
+    result = check_rank(cases=((1, k),), images={(1, k): [[5]]})
+    assert result.status == Status.PASS, result.detail
+    case = result.data["cases"][0]
+    assert case["rank"] == 1 and case["identity_filter"] is True
+    assert case["gd_step"] == "1/25"
+    assert case["gd_error_sq"] == [1.0, 0.0, 0.0, 0.0, 0.0]
