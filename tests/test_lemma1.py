@@ -87,3 +87,115 @@ def test_conv_layer_forced_zero_counts() -> None:
     counts = {c["size"]: c["forced_zeros"] for c in result.data["cases"]}
     # s^4 entries minus the nonzero taps: s=3 has 81 - 49, s=4 has 256 - 100
     assert counts == {3: 32, 4: 156}
+
+
+def test_forced_zero_reports_what_it_proved() -> None:
+    result = check_forced_zero(dims=(2, 3))
+    assert result.status == Status.PASS
+    assert result.detail == (
+        "for d in [2, 3] and all 13 entries (i, j): z3 found v with a nonzero projection entry "
+        "(re-checked exactly); and z3 proved, for every d (writing |v|^2 = v_i^2 + v_j^2 + r "
+        "with r >= 0) and for each listed d entry by entry, that the entry vanishes only when "
+        "v_i = 0 or v_j = 0: a forced zero allows memorizing only a measure-zero set of v."
+    )
+    assert result.data["dims"] == [2, 3]
+    witnesses = result.data["witnesses"]  # the first 8 of the 13, in (d, i, j) order
+    assert [(w["d"], tuple(w["entry"])) for w in witnesses] == [
+        (2, (0, 0)), (2, (0, 1)), (2, (1, 0)), (2, (1, 1)),
+        (3, (0, 0)), (3, (0, 1)), (3, (0, 2)), (3, (1, 0)),
+    ]  # fmt: skip
+
+
+def test_wrong_zero_set_names_the_entry_and_the_model() -> None:
+    result = check_forced_zero(dims=(2,), zero_set=lambda vi, vj: vi == 0)
+    cex = result.data["counterexample"]
+    reason = f"the claimed zero set of the (i, j) entry is wrong; z3 counterexample {cex['model']}"
+    assert cex == {"d": 2, "entry": [0, 1], "model": cex["model"], "reason": reason}
+    assert result.detail == f"d=2, entry (0, 1): {reason}."
+    # (0, 1), (1, 0) and the any-d step for i != j
+    assert result.data["n_counterexamples"] == 3
+
+
+def _fake_search(monkeypatch: pytest.MonkeyPatch, search: object) -> None:
+    """z3's search for v with v_i v_j != 0 answers ``search`` for every entry."""
+    import proofs.lemma1
+
+    monkeypatch.setattr(proofs.lemma1, "find_model", lambda *constraints: search)
+
+
+def test_witness_entries_are_recomputed_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proofs._z3 import Search
+
+    _fake_search(monkeypatch, Search(True, {"v0": "2", "v1": "3"}))
+    result = check_forced_zero(dims=(2,))
+    assert result.status == Status.PASS
+    # (v v^T / v^T v)_ij = v_i v_j / 13 for v = (2, 3)
+    assert result.data["witnesses"] == [
+        {"d": 2, "entry": [i, j], "v": ["2", "3"], "projection_entry": entry}
+        for (i, j), entry in zip(
+            [(0, 0), (0, 1), (1, 0), (1, 1)], ["4/13", "6/13", "6/13", "9/13"], strict=True
+        )
+    ]
+    wrong = check_forced_zero(dims=(2,), compatible=((0, 1),))
+    reason = (
+        "the projection for v = ['2', '3'] has (i, j) entry 6/13, not 0: a forced zero at "
+        "(0, 1) is incompatible with memorizing this v"
+    )
+    assert wrong.data["counterexample"]["reason"] == reason
+    assert wrong.detail == f"d=2, entry (0, 1): {reason}."
+
+
+def test_a_model_on_a_hyperplane_is_no_witness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A solver model with v_i v_j = 0 gives a zero entry: the exact re-check refuses it."""
+    from proofs._z3 import Search
+
+    _fake_search(monkeypatch, Search(True, {"v0": "0", "v1": "1"}))
+    result = check_forced_zero(dims=(2,))
+    assert result.status == Status.FAIL
+    assert result.data["counterexample"]["entry"] == [0, 0]
+    assert result.data["n_counterexamples"] == 3  # (0, 0), (0, 1), (1, 0); (1, 1) is 1
+
+
+def test_no_v_with_a_nonzero_entry_fails_every_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proofs._z3 import Search
+
+    _fake_search(monkeypatch, Search(False))
+    result = check_forced_zero(dims=(2,))
+    assert result.status == Status.FAIL
+    assert result.data["counterexample"] == {
+        "d": 2, "entry": [0, 0], "reason": "d=2, (0,0): no v with v_i v_j != 0"
+    }  # fmt: skip
+    assert result.data["n_counterexamples"] == 4
+    assert result.data["proved"] == 2  # (b) is not tried without a witness; the any-d steps are
+
+
+def test_an_undecided_search_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proofs._z3 import Search
+
+    _fake_search(monkeypatch, Search(None))
+    result = check_forced_zero(dims=(2,))
+    assert result.status == Status.UNKNOWN
+    assert result.data["undecided"] == [
+        f"undecided: d=2, ({i},{j}): no v with v_i v_j != 0 (z3 could not decide)"
+        for i, j in [(0, 0), (0, 1), (1, 0), (1, 1)]
+    ]
+    assert result.detail == result.data["undecided"][0]
+
+
+def test_an_undecided_zero_set_proof_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import proofs.lemma1
+    from proofs import Result
+
+    monkeypatch.setattr(
+        proofs.lemma1,
+        "prove_claim",
+        lambda claim, what: Result.verdict(None, Evidence.PROOF, f"undecided: {what}"),
+    )
+    result = check_forced_zero(dims=(2,))
+    assert result.status == Status.UNKNOWN
+    assert result.data["proved"] == 0
+    assert result.data["undecided"] == [
+        "undecided: d=2, (0,0)", "undecided: d=2, (0,1)", "undecided: d=2, (1,0)",
+        "undecided: d=2, (1,1)", "undecided: any d, i != j", "undecided: any d, i == j",
+    ]  # fmt: skip
+    assert result.detail == "undecided: d=2, (0,0)"

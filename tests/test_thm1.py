@@ -136,3 +136,148 @@ def test_min_norm_property(examples: list[list[int]]) -> None:
     failed = [k for k, v in facts.items() if isinstance(v, bool) and not v]
     assert failed == []
     assert facts["rank_A_inf"] == facts["dim_span"]
+
+
+# ----------------------------------------------------------------------------- what each step says
+
+#: the parts of thm1.closed-form, in order, as a passing run reports them
+CLOSED_FORM_PARTS = (
+    "dL/dA = (A - I) S for loss (1): for symbolic sizes d, n by sympy's matrix calculus on "
+    "A (d x d), X (d x n) with S = X X^T, and entry by entry at d=3, n=2",
+    "base case: I - (I - gamma S)^0 = 0",
+    "(I - gamma S)^t (I - gamma S) = ((-gamma)*S + I)**(t + 1)",
+    "inductive step I - M^t M = A(t) + gamma (I - A(t)) S (difference expands to 0)",
+    "(I - gamma S)^t commutes with S: M S - S M expands to 0, and (PM)S - S(PM) = "
+    "(PS - SP)M + P(MS - SM) (difference 0)",
+    "d3-n1: A(t) = I - (I - gamma S)^(t+0) for t <= 3",
+)
+
+
+def test_closed_form_says_what_each_step_proves() -> None:
+    result = check_closed_form(quick=True, instances=("d3-n1",))
+    assert result.status == Status.PASS
+    assert tuple(p["detail"] for p in result.data["parts"]) == CLOSED_FORM_PARTS
+    assert all(p["status"] == "pass" for p in result.data["parts"])
+
+
+def test_closed_form_counterexample_is_the_first_iterate_in_full() -> None:
+    # x = (1, 2, 2): S = x x^T, trace S = 9, the safe step gamma = 1/(trace S + 1) = 1/10 is
+    # below 1/lambda_1 = 1/9; with the exponent t + 1, A(0) = 0 is compared with gamma S
+    result = check_closed_form(quick=True, exponent_offset=1, instances=("d3-n1",))
+    assert result.status == Status.FAIL
+    assert result.data["counterexample"] == {
+        "instance": "d3-n1",
+        "gamma": "1/10",
+        "t": 0,
+        "gradient_descent": [["0"] * 3] * 3,
+        "closed_form": [["1/10", "1/5", "1/5"], ["1/5", "2/5", "2/5"], ["1/5", "2/5", "2/5"]],
+    }
+    parts = result.data["parts"]
+    assert parts[1]["detail"] == "base case: I - (I - gamma S)^1 = gamma*S, not A(0) = 0"
+    assert parts[-1]["detail"] == (
+        "d3-n1: gradient descent and I - (I - gamma S)^(t+1) differ at t = 0 (gamma = 1/10)"
+    )
+    assert [p["status"] for p in parts] == ["pass", "fail", "pass", "pass", "pass", "fail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "step", "text"),
+    [
+        pytest.param("thm1.gradient", 0, " — does not simplify to 0", id="gradient"),
+        pytest.param("thm1.base-case", 1, ", not A(0) = 0", id="base-case"),
+        pytest.param("thm1.power-rule", 2, "(I - gamma S)^t (I - gamma S) = ", id="power-rule"),
+        pytest.param("thm1.inductive-step", 3, "(difference expands to r)", id="inductive-step"),
+        pytest.param("thm1.m-commutes-with-s", 4, "M S - S M expands to r,", id="m-commutes"),
+        pytest.param("thm1.commuting-lemma", 4, "(difference r)", id="commuting-lemma"),
+    ],
+)
+def test_closed_form_fails_when_one_identity_leaves_a_residual(
+    monkeypatch: pytest.MonkeyPatch, name: str, step: int, text: str
+) -> None:
+    """Each sympy identity decides its own step: a residual in any one fails the check
+    there, and the step's detail shows the residual."""
+    import sympy
+
+    from proofs import _identities
+
+    real = _identities.evaluate
+
+    def evaluate(which: str, **params: int) -> tuple[object, object, object]:
+        lhs, rhs, rest = real(which, **params)
+        return (lhs, rhs, sympy.Symbol("r")) if which == name else (lhs, rhs, rest)
+
+    monkeypatch.setattr(_identities, "evaluate", evaluate)
+    result = check_closed_form(quick=True, instances=("d3-n1",))
+    assert result.status == Status.FAIL
+    parts = result.data["parts"]
+    assert [i for i, p in enumerate(parts) if p["status"] != "pass"] == [step]
+    assert text in parts[step]["detail"]
+    assert parts[step]["detail"] in result.detail
+
+
+# ----------------------------------------------------------------------------- the witness
+
+
+def test_step_size_says_what_each_step_proves() -> None:
+    result = check_step_size()
+    assert [p["detail"].split(" (confirmed")[0] for p in result.data["parts"]] == [
+        "proved for all values: 0 < lambda <= lambda_1, 0 < gamma < 1/lambda_1 "
+        "=> 0 <= 1 - gamma lambda < 1",
+        "proved for all values: for lambda > 0: |1 - gamma lambda| < 1 <=> 0 < gamma < 2/lambda",
+        "proved for all values: gamma = 2/lambda_1 gives 1 - gamma lambda_1 = -1",
+        "witness lambda_1 = 1, gamma = 2: 1 - gamma lambda_1 = -1, not in (-1, 1) "
+        "(re-checked with Fractions)",
+    ]
+
+
+def _witness_part(monkeypatch: pytest.MonkeyPatch, search: object) -> tuple[dict, dict]:
+    """The witness step of thm1.step-size when z3's search answers ``search``."""
+    import proofs.thm1
+
+    monkeypatch.setattr(proofs.thm1, "find_model", lambda *c, timeout_ms: search)
+    result = check_step_size()
+    return result.data["parts"][-1], result.data.get("witness_at_2_over_lambda1", {})
+
+
+def test_step_size_witness_is_recomputed_from_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proofs._z3 import Search
+
+    part, witness = _witness_part(monkeypatch, Search(True, {"lam1": "2", "gamma": "1/1"}))
+    assert part["status"] == "pass"
+    assert witness == {"lam1": "2", "gamma": "1", "factor": "-1"}
+    assert part["detail"].startswith("witness lambda_1 = 2, gamma = 1: 1 - gamma lambda_1 = -1")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [{"lam1": "2", "gamma": "2"}, {"lam1": "-1", "gamma": "-2"}, {"lam1": "0", "gamma": "7"}],
+    ids=["gamma-lambda1-is-4", "lambda1-negative", "lambda1-zero"],
+)
+def test_step_size_refuses_a_model_off_gamma_two_over_lambda1(
+    monkeypatch: pytest.MonkeyPatch, model: dict[str, str]
+) -> None:
+    from proofs._z3 import Search
+
+    part, witness = _witness_part(monkeypatch, Search(True, model))
+    assert part["status"] == "unknown"
+    assert part["detail"] == "no rational witness at gamma = 2/lambda_1 (not rational)"
+    assert witness == {}
+
+
+@pytest.mark.parametrize(
+    ("search", "why"),
+    [((True, {"lam1": "1.41?", "gamma": "2"}), "not rational"), ((False, None), "none exists"),
+     ((None, None), "undecided")],
+    ids=["irrational", "unsat", "undecided"],
+)  # fmt: skip
+def test_step_size_says_why_there_is_no_witness(
+    monkeypatch: pytest.MonkeyPatch, search: tuple, why: str
+) -> None:
+    from proofs._z3 import Search
+
+    part, witness = _witness_part(monkeypatch, Search(*search))
+    assert (part["status"], part["detail"]) == (
+        "unknown",
+        f"no rational witness at gamma = 2/lambda_1 ({why})",
+    )
+    assert witness == {}
