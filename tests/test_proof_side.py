@@ -143,3 +143,51 @@ def test_reprove_command_exit_status(tmp_path: Path) -> None:
     assert main([str(tmp_path), "--solvers", "z3,yices"]) == 2
     assert expected_answer("; obligation\n; expected: sat\n(assert true)") == "sat"
     assert expected_answer("(assert true)\n; expected: sat") == "unsat"
+
+
+# ----------------------------------------------------------------------------- the tables' audit
+
+
+def test_audit_rows_carry_the_printed_and_the_recomputed_numbers() -> None:
+    from dataclasses import asdict
+
+    from proofs.audit import audit_tables
+
+    rows = {(r.table, r.row): asdict(r) for r in audit_tables()}
+    assert rows[(2, 9)] == {
+        "table": 2, "row": 9, "size": 7, "train_examples": 5, "filters": 1,
+        "layers_printed": 350, "params_printed": 3105, "bound_printed": 144, "bound": 267,
+        "params": 3150, "layers_from_params": 345, "consistent": False,
+        "note": "printed bound 144 ≠ ⌈7⁴/9⌉ = 267; printed params 3105 ≠ 3150 for 350 "
+        "layers; the printed count is that of 345 layers",
+    }  # fmt: skip
+    first = rows[(1, 1)]
+    assert {k: v for k, v in first.items() if k != "note"} == {
+        "table": 1, "row": 1, "size": 3, "train_examples": 2, "filters": 1,
+        "layers_printed": 2, "params_printed": 27, "bound_printed": 9, "bound": 9,
+        "params": 18, "layers_from_params": 3, "consistent": False,
+    }  # fmt: skip
+    assert first["note"].startswith(
+        "printed params 27 ≠ 18 for 2 layers; the printed count is that of 3 layers; two readings: "
+    )
+
+
+def test_audit_of_rows_no_depth_or_only_another_depth_explains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import paperdata
+    from proofs.audit import audit_tables
+
+    monkeypatch.setattr(
+        paperdata,
+        "TABLE1",
+        (
+            paperdata.PrintedRow(3, 2, 9, 2, 1, 28),  # 28 weights: no depth has them
+            paperdata.PrintedRow(3, 2, 9, 4, 1, 27),  # 4 layers (not s - 1) printed with 27
+        ),
+    )
+    monkeypatch.setattr(paperdata, "TABLE2", ())
+    assert [(r.row, r.layers_from_params, r.note) for r in audit_tables()] == [
+        (1, None, "printed params 28 ≠ 18 for 2 layers; no depth gives the printed count"),
+        (2, 3, "printed params 27 ≠ 36 for 4 layers; the printed count is that of 3 layers"),
+    ]

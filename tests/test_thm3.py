@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from proofs.numeric_checks import check_min_norm_filter
 from proofs.thm3 import (
     check_exceptional_image,
     check_rank,
+    generic_image,
     learned_filter,
     operator,
     patch_matrix,
@@ -116,3 +119,64 @@ def test_a_one_pixel_image_passes(k: int) -> None:
     assert case["rank"] == 1 and case["identity_filter"] is True
     assert case["gd_step"] == "1/25"
     assert case["gd_error_sq"] == [1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_rank_reports_the_regression_it_solved() -> None:
+    # 2 x 2 image, k = 3, padding 1: every patch holds the whole image, so |P|_F^2 = 4 * 30
+    img = [[1, 2], [3, 4]]
+    result = check_rank(cases=((2, 3),), images={(2, 3): img})
+    case = result.data["cases"][0]
+    assert case["parameters"] == 9
+    assert case["gd_step"] == "1/120"
+    w = learned_filter(img, 3)
+    assert [Fraction(v) for v in case["min_norm_filter"]] == w
+    assert case["gd_error_sq"][0] == float(sum(v * v for v in w))  # |0 - w*|^2
+    errs = case["gd_error_sq"]
+    assert len(errs) == 5 and all(b < a for a, b in pairwise(errs))
+    paper = check_rank(cases=((2, 5),)).data["cases"][0]  # 25 parameters, 4 dimensions
+    assert (paper["parameters"], paper["rank"]) == (25, 4)
+
+
+def test_zero_image_fails_only_its_rank() -> None:
+    result = check_rank(cases=((2, 3),), images={(2, 3): [[0, 0], [0, 0]]})
+    assert result.data["counterexample"]["failed"] == ["rank_ok"]
+    case = result.data["cases"][0]
+    assert (case["gd_step"], case["gd_error_sq"]) == ("1", [0.0] * 5)  # P = 0: step 1
+
+
+def test_generic_images_use_every_digit_from_minus_9_to_9() -> None:
+    img = generic_image(40, np.random.default_rng(0))
+    assert {v for row in img for v in row} == set(range(-9, 10))
+
+
+def _with_iterates(monkeypatch: pytest.MonkeyPatch, make: Callable[[list], list]) -> list[str]:
+    """What thm3.rank fails on (2, 5) when gradient descent gives ``make(w*)``'s iterates."""
+    import proofs.thm3
+
+    img = [[1, 2], [3, 4]]
+    w = learned_filter(img, 5)
+    monkeypatch.setattr(
+        proofs.thm3, "_gd_iterates", lambda p, x, steps: (make(w), Fraction(1, 120))
+    )
+    result = check_rank(cases=((2, 5),), images={(2, 5): img})
+    assert result.status == Status.FAIL
+    return result.data["counterexample"]["failed"]
+
+
+def test_gradient_descent_that_stalls_or_strays_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    zero = [Fraction(0)] * 25
+    half = lambda w: [v / 2 for v in w]  # noqa: E731
+    # stalls half-way to w*
+    assert _with_iterates(monkeypatch, lambda w: [zero, half(w), half(w), half(w)]) == [
+        "gd_error_decreasing"
+    ]
+    # reaches w*, then moves away again
+    assert _with_iterates(monkeypatch, lambda w: [zero, w, [2 * v for v in w]]) == [
+        "gd_error_decreasing"
+    ]
+    # leaves the row space of P at its first step (the corner tap sees only padding)
+    corner = [Fraction(1)] + [Fraction(0)] * 24
+    assert _with_iterates(monkeypatch, lambda w: [zero, corner, w]) == [
+        "gd_iterates_in_row_space",
+        "gd_error_decreasing",
+    ]
