@@ -286,3 +286,35 @@ def test_step_size_says_why_there_is_no_witness(
         f"no rational witness at gamma = 2/lambda_1 ({why})",
     )
     assert witness == {}
+
+
+@pytest.mark.parametrize(
+    ("lam1", "witness"),
+    [("1/2", {"lam1": "1/2", "gamma": "4", "factor": "-1"}),
+     ("3", {"lam1": "3", "gamma": "2/3", "factor": "-1"}), ("0", None), ("-1", None)],
+    ids=["lambda1-1/2", "lambda1-3", "lambda1-0", "lambda1-negative"],
+)  # fmt: skip
+def test_step_size_witness_exists_for_every_positive_lambda1(
+    monkeypatch: pytest.MonkeyPatch, lam1: str, witness: dict[str, str] | None
+) -> None:
+    """The search is for gamma = 2/lambda_1 with lambda_1 > 0: pinning lambda_1, z3 finds the
+    witness for every positive value and none for lambda_1 <= 0."""
+    import z3
+
+    import proofs.thm1
+    from proofs._z3 import find_model
+
+    def pinned(*constraints: object, timeout_ms: int) -> object:
+        value = Fraction(lam1)
+        pin = z3.Real("lam1") == z3.Q(value.numerator, value.denominator)
+        return find_model(*constraints, pin, timeout_ms=timeout_ms)
+
+    monkeypatch.setattr(proofs.thm1, "find_model", pinned)
+    result = check_step_size()
+    part = result.data["parts"][-1]
+    if witness is None:
+        assert part["detail"] == "no rational witness at gamma = 2/lambda_1 (none exists)"
+        assert "witness_at_2_over_lambda1" not in result.data
+    else:
+        assert part["status"] == "pass"
+        assert result.data["witness_at_2_over_lambda1"] == witness

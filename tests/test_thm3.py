@@ -180,3 +180,13 @@ def test_gradient_descent_that_stalls_or_strays_is_refused(monkeypatch: pytest.M
         "gd_iterates_in_row_space",
         "gd_error_decreasing",
     ]
+
+
+def test_learned_filter_refuses_an_unsolvable_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard: if the exact solve found no y with P P^T y = vec(x) (impossible: the identity
+    filter solves P w = vec(x)), no filter is returned."""
+    import proofs.thm3
+
+    monkeypatch.setattr(proofs.thm3, "solve", lambda a, b: None)
+    with pytest.raises(ArithmeticError, match=r"^P w = vec\(x\) has no solution$"):
+        learned_filter([[1, 2], [3, 4]], 3)
