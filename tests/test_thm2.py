@@ -221,6 +221,13 @@ def test_chord_bound_pieces_per_target() -> None:
     assert certify_chord("sigmoid", Fraction(1, 20), max_pieces=6)[0] == Status.UNKNOWN
 
 
+def test_chord_at_phi0_is_neither_certified_nor_refuted() -> None:
+    """At x = phi(0) the interval between 0 and phi^-1(x) is a point: no point to fail at,
+    nothing to certify. The answer is unknown, after the whole default budget (2000 pieces)."""
+    status, info = certify_chord("sigmoid", Fraction(1, 2))
+    assert (status, info["pieces"], info["preimage"]) == (Status.UNKNOWN, 2001, [0.0, 0.0])
+
+
 class _Gap:
     """A gap g on [0, 1] with g(0) = g(1) = 0, given by interval functions g and g'."""
 
