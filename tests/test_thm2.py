@@ -350,6 +350,9 @@ def test_gradient_descent_stops_strictly_below_tol() -> None:
     assert gradient_descent(x, schedule="constant", gamma=1.0, tol=0.2500001)[1] == 0
     a, steps = gradient_descent(x, schedule="adaptive", gamma=0.0)  # never moves: the budget
     assert steps == 100_000 and not a.any()
+    start = [[0, 0], [0, 0]]  # an integer A(0) that already fits: A comes back as floats
+    a, steps = gradient_descent(x, schedule="constant", gamma=1.0, a0=start, tol=1.0)
+    assert steps == 0 and a.dtype == np.float64 and start == [[0, 0], [0, 0]]
 
 
 def test_conclusion_run_readings() -> None:
