@@ -132,15 +132,19 @@ def test_assumption_c_parts_state_each_case() -> None:
              ("sigmoid, x > 1/2", "<", "(1/2, 1)", concave),
              ("tanh, x < 0", ">", "(-1, 0)", convex),
              ("tanh, x > 0", "<", "(0, 1)", concave)]  # fmt: skip
-    for detail, (who, cmp, rng, case) in zip(details[4:], cases, strict=True):
+    for detail, (who, cmp, rng, case) in zip(details[4:8], cases, strict=True):
         assert detail.startswith("proved for all values: ")
         assert f"{who}: phi' > 0 and phi'' {cmp} 0 for phi(z) in {rng} -> case {case}" in detail
+    polys = {"sigmoid": ("-v**2 + v", "2*v**3 - 3*v**2 + v"), "tanh": ("1 - v**2", "2*v**3 - 2*v")}
+    want = [f"{who}: phi^({k + 1}) = {polys[who.split(',')[0]][k]} in v = phi(z) "
+            "(difference simplifies to 0)" for who, *_ in cases for k in (0, 1)]  # fmt: skip
+    assert details[8:] == want
 
 
 def test_assumption_c_counterexamples_report_phi_derivatives() -> None:
     """With the opposite convexity every case fails at a value v inside its range, and the
     counterexample's phi', phi'' are the activation's derivatives there, exactly."""
-    parts = check_assumption_c(flip_convexity=True).data["parts"][4:]
+    parts = check_assumption_c(flip_convexity=True).data["parts"][4:8]
     sides = [("sigmoid", "x < 1/2"), ("sigmoid", "x > 1/2"), ("tanh", "x < 0"), ("tanh", "x > 0")]
     v = sp.Symbol("v")
     for part, (name, side) in zip(parts, sides, strict=True):
