@@ -174,14 +174,30 @@ def test_the_random_draws_cover_every_layer_the_check_names() -> None:
     assert {r.body[0].kernel for r in layers if isinstance(r, Residual)} == {1, 3, 5}
 
 
-def test_every_drawn_layer_is_a_valid_layer() -> None:
+def test_every_drawn_layer_is_valid_and_in_its_range() -> None:
     """Only the image size can refuse a drawn layer (a kernel larger than the padded image):
     no draw is a zero stride, channel count or dilation, or an even kernel with 'same'
-    padding, so a network keeps every layer it drew that fits."""
+    padding, so a network keeps every layer it drew that fits. Upsampling is by 2 or 3,
+    kernels are 1-5 (1, 3, 5 in skip connections), padding 'same' or 0-2."""
     import numpy as np
 
     from proofs.crosscheck import _layer, _random_spec
 
     rng = np.random.default_rng(0)
-    for n in range(300):
-        _layer(_random_spec(rng, 1 + n % 3))  # raises SymconvError on an invalid layer
+    specs = [_random_spec(rng, 1 + n % 3) for n in range(400)]
+    for spec in specs:
+        _layer(spec)  # raises SymconvError on an invalid layer
+    ranges = {
+        kind: sorted({(s[2:] if kind == "res" else s[1:]) for s in specs if s[0] == kind})
+        for kind in ("up", "res")
+    }
+    assert ranges["up"] == [(2,), (3,)]
+    assert {k for (k,) in ranges["res"]} == {1, 3, 5}
+    convs = [s for s in specs if s[0] == "conv"]
+    assert {s[3] for s in convs} == {1, 2, 3, 4, 5}
+    assert {s[5] for s in convs} == {None, 0, 1, 2}
+    assert ({s[2] for s in convs}, {s[4] for s in convs}, {s[6] for s in convs}) == (
+        {1, 2, 3},
+        {1, 2, 3},
+        {1, 2},
+    )
