@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from math import ceil
 
+import numpy as np
 import pytest
 
 from proofs import Evidence, Result, Status
@@ -223,9 +224,9 @@ def test_the_recheck_pattern_is_not_the_factored_one(monkeypatch) -> None:
     )
 
 
-def _draws(monkeypatch: pytest.MonkeyPatch, holes: list[list[tuple[int, int]]]) -> list[int]:
-    """``network_matrix_mod`` whose n-th call zeroes the entries ``holes[n]`` (a witness that
-    vanished for that draw); returns the list the calls are counted in."""
+def _draws(monkeypatch: pytest.MonkeyPatch, holes: list[list[tuple[int, int]]]) -> list:
+    """``network_matrix_mod`` whose n-th call zeroes the entries ``holes[n % len(holes)]`` (a
+    witness that vanished for that draw); returns the list of the weights of each call."""
     import scipy.sparse as sp
 
     import symconv
@@ -234,9 +235,9 @@ def _draws(monkeypatch: pytest.MonkeyPatch, holes: list[list[tuple[int, int]]]) 
 
     def draw(net, weights, prime):
         m = real(net, weights, prime).toarray()
-        for a, b in holes[len(calls)]:
+        for a, b in holes[len(calls) % len(holes)]:
             m[a, b] = 0
-        calls.append(1)
+        calls.append([w.copy() for w in weights])
         return sp.csr_matrix(m)
 
     monkeypatch.setattr(symconv, "network_matrix_mod", draw)
@@ -266,3 +267,23 @@ def test_the_recheck_counts_an_entry_witnessed_by_any_draw(
     calls = _draws(monkeypatch, holes)
     assert _certificate_problem(net, cert, 4) == problem
     assert len(calls) == draws
+
+
+def test_the_recheck_draws_the_same_positive_weights_every_run(monkeypatch) -> None:
+    """The re-check is reproducible: a second run recomputes with the same integer weights,
+    each in 1..p−1 (a zero weight could cut a path)."""
+    from proofs.thm4 import _certificate_problem
+    from symconv import certify, conv_stack
+
+    net = conv_stack(3, 2, filters=2)
+    cert = certify(net)
+    calls = _draws(monkeypatch, [[(0, 8)]])  # every draw misses one entry: all three drawn
+    assert _certificate_problem(net, cert, 3) == "s=3: 1 entries the certificate witnessed stay 0"
+    assert _certificate_problem(net, cert, 3) is not None
+    first, second = calls[:3], calls[3:]
+    assert len(first) == len(second) == 3
+    for a, b in zip(first, second, strict=True):
+        assert [w.shape for w in a] == [(2, 1, 3, 3), (1, 2, 3, 3)]
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+        assert all(((1 <= w) & (w < cert.prime)).all() for w in a)
+    assert not np.array_equal(first[0][0], first[1][0])  # each draw its own weights
