@@ -3,6 +3,12 @@ beside the same sweep in one plain process (no Dask), in the same run.
 
     python benchmarks/bench_cluster.py                       # table1-init quick, seeds 0..7
     python benchmarks/bench_cluster.py --experiment table2 --seeds 0..5 --repeat 3
+    python benchmarks/bench_cluster.py --experiment table2 --full --reading identity-blocks \
+        --seeds 0..3 --repeat 1                              # a full-form sweep: minutes a task
+
+Quick sweeps are overhead-bound (each task trains for a second or less, while starting a
+cluster and its worker processes costs seconds), so they show what a cluster costs; a
+full-form sweep, whose tasks train for tens of seconds, shows what it gains.
 
 Each run is a fresh ``python -m verifier experiment ... --json`` process, the settings
 alternating so that a machine's drift affects them alike; prints the best and median wall
@@ -35,9 +41,13 @@ def _numbers(rows: list[dict[str, Any]]) -> list[Any]:
     return clean(rows)
 
 
-def once(experiment: str, seeds: str, workers: str) -> tuple[float, list[Any]]:
+def once(
+    experiment: str, seeds: str, workers: str, full: bool = False, reading: str = ""
+) -> tuple[float, list[Any]]:
     with tempfile.TemporaryDirectory() as out:
-        argv = [sys.executable, "-m", "verifier", "experiment", experiment, "--quick"]
+        argv = [sys.executable, "-m", "verifier", "experiment", experiment]
+        argv += [] if full else ["--quick"]
+        argv += ["--reading", reading] if reading else []
         argv += ["--seeds", seeds, "--out", out, "--json"]
         argv += ["--workers", workers] if workers else []
         t0 = time.perf_counter()
@@ -51,13 +61,15 @@ def main() -> None:
     ap.add_argument("--experiment", default="table1-init")
     ap.add_argument("--seeds", default="0..7")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--full", action="store_true", help="the full form (default: --quick)")
+    ap.add_argument("--reading", default="", help="--reading for the runs (default: none)")
     args = ap.parse_args()
     settings = {"one process": "", "1 worker": "1", "2 workers": "2"}
     walls: dict[str, list[float]] = {k: [] for k in settings}
     results = {}
     for _ in range(args.repeat):
         for name, workers in settings.items():
-            wall, rows = once(args.experiment, args.seeds, workers)
+            wall, rows = once(args.experiment, args.seeds, workers, args.full, args.reading)
             walls[name].append(wall)
             results[name] = rows
     same = all(rows == results["one process"] for rows in results.values())

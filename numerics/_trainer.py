@@ -15,9 +15,9 @@ long-running straggler costs what one member costs. Each member follows the traj
 own run alone takes (tests: steps, losses and weights to 1e-10). Two backends compute the
 members' losses and updates:
 
-* :class:`numerics._fastlinear.ChainMembers` (numpy): single-filter chains (Table 2 on a
-  CPU, the 2×2 check of Section 3.2) as ``(L, B, d, d)`` matrix stacks, updated by
-  :func:`numerics._fastlinear.optimizer_step`;
+* :class:`ChainMembers` (numpy): single-filter chains (Table 2 on a CPU, the 2×2 check of
+  Section 3.2) as ``(L, B, d, d)`` matrix stacks (:class:`numerics._fastlinear.NumpyChain`:
+  the chain's forward and backward passes), updated by :func:`optimizer_step`;
 * :class:`ConvMembers` (torch): any :func:`numerics._nets.build_model` net (Table 1, Table 2
   on a GPU, Sections 4–6, the torch checks), the ``B`` members' conv layers as one grouped
   convolution (``groups = B``), updated by ``torch.optim.SGD`` / ``torch.optim.Adam``.
@@ -37,13 +37,18 @@ import numpy as np
 
 from symconv import Network
 
-from ._fastlinear import ChainMembers, _check_chain, _convs, check_loss, check_optimizer
+from ._fastlinear import NumpyChain, _check_chain, _convs
+from ._readings import LOSSES
 
 __all__ = [
+    "ChainMembers",
     "ConvMembers",
     "EnsembleResult",
     "Members",
+    "check_loss",
+    "check_optimizer",
     "fit",
+    "optimizer_step",
     "stopped",
     "train_chain_ensemble",
     "train_conv_ensemble",
@@ -120,6 +125,112 @@ def _member_images(x: Any, batch: int, d: int) -> np.ndarray:
             f"(got shape {x.shape})"
         )
     return np.ascontiguousarray(x.reshape(batch, x.shape[1], d).transpose(0, 2, 1))
+
+
+def optimizer_step(
+    optimizer: str,
+    g: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    t: np.ndarray,
+    *,
+    lr: float,
+    step: int,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+) -> None:
+    """One update of the weights ``w`` in place from their gradient ``g``, with torch's
+    formulas (elementwise, so any stack of weights follows each weight's own trajectory):
+
+    * ``"sgd"``: ``w ← w − lr·g`` (``torch.optim.SGD``, no momentum);
+    * ``"adam"``: ``torch.optim.Adam`` (no weight decay), ``step`` counting from 1:
+      ``m ← m + (1−β₁)(g − m)``, ``v ← β₂v + (1−β₂)g²``,
+      ``w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps)``.
+
+    ``m`` and ``v`` are Adam's moments, ``t`` scratch space; all of ``w``'s shape."""
+    if optimizer == "sgd":
+        np.multiply(g, -lr, out=t)
+        w += t
+        return
+    b1, b2 = betas
+    np.subtract(g, m, out=t)  # torch's lerp: m + (1 − β₁)(g − m)
+    t *= 1 - b1
+    m += t
+    v *= b2
+    np.multiply(g, g, out=t)
+    t *= 1 - b2
+    v += t
+    step_size = lr / (1 - b1**step)
+    np.sqrt(v, out=t)
+    t /= (1 - b2**step) ** 0.5
+    t += eps
+    np.divide(m, t, out=t)
+    t *= -step_size
+    w += t
+
+
+def check_loss(loss: str) -> None:
+    """Refuse a loss normalization other than :data:`LOSSES` (ValueError)."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss: expected one of {', '.join(LOSSES)} (got {loss!r})")
+
+
+def check_optimizer(optimizer: str) -> None:
+    """A ``ValueError`` naming ``optimizer`` unless it is ``"adam"`` or ``"sgd"``."""
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer: must be adam or sgd (got {optimizer!r})")
+
+
+class ChainMembers:
+    """The trainer's numpy backend: ``B`` members of the single-filter chain ``net``, each
+    with its weights ``(L, k²)``, its images as columns ``(d, n)`` and its Adam moments,
+    trained by :class:`NumpyChain` and :func:`optimizer_step` (see
+    :func:`numerics._trainer.fit` for the loop). Arrays are ``(L, B', k²)`` for the
+    ``B'`` members still training."""
+
+    def __init__(
+        self, net: Network, weights: np.ndarray, cols: np.ndarray, *, optimizer: str, lr: float,
+        loss: str = "mean",
+    ) -> None:  # fmt: skip
+        check_optimizer(optimizer)
+        check_loss(loss)
+        self.net, self.optimizer, self.lr, self.loss = net, optimizer, float(lr), loss
+        w = np.asarray(weights, dtype=np.float64).transpose(1, 0, 2).copy()  # never the caller's
+        self._build(np.ascontiguousarray(cols), w, np.zeros_like(w), np.zeros_like(w))
+
+    def _build(self, x: np.ndarray, w: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
+        self.chain = NumpyChain(self.net, x.shape[-1], batch=x.shape[0])
+        self.x, self.w, self.m, self.v, self.t = x, w, m, v, np.zeros_like(w)
+        self._resid = self.chain.grads[-1]  # y − x lives where the backward pass starts
+        self._flat = self._resid.reshape(x.shape[0], -1)
+        self._scale = 2.0 / self._flat.shape[1] if self.loss == "mean" else 1.0
+
+    def losses(self) -> np.ndarray:
+        """``mean((y_b − x_b)²)`` over each member's pixels and images (torch's
+        ``((y − x)**2).mean()``), or ``½ Σ (y_b − x_b)²`` for ``loss="half-sum"``, keeping
+        what :meth:`update` needs."""
+        self.chain.set_weights(self.w)
+        np.subtract(self.chain.forward(self.x), self.x, out=self._resid)
+        r = self._flat
+        sq = np.einsum("bi,bi->b", r, r)
+        return sq / r.shape[1] if self.loss == "mean" else 0.5 * sq
+
+    def update(self, step: int) -> None:
+        """One optimizer step of every member on the gradient of its loss: ``2(y − x)/N``
+        (mean) or ``y − x`` (half-sum), taken back through the chain."""
+        np.multiply(self._resid, self._scale, out=self._resid)
+        g = self.chain.backward()
+        optimizer_step(self.optimizer, g, self.w, self.m, self.v, self.t, lr=self.lr, step=step)
+
+    def weights(self, mask: np.ndarray) -> list[np.ndarray]:
+        """The ``(L, k²)`` weights of the members ``mask`` selects."""
+        return list(self.w[:, mask].transpose(1, 0, 2).copy())
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Go on with the members ``mask`` selects only (the arrays are compacted)."""
+        part = [np.ascontiguousarray(a[:, mask]) for a in (self.w, self.m, self.v)]
+        self._build(np.ascontiguousarray(self.x[mask]), *part)
 
 
 def train_chain_ensemble(

@@ -84,7 +84,9 @@ def _cases(v: Any) -> list[tuple[str, str, str, tuple[Fraction, Fraction], Any, 
     they lie above phi(0) (preimage > 0, case 2).""",
     method="""sympy derives the derivatives and simplifies sigma' - s(1 - s),
     sigma'' - s(1 - s)(1 - 2s), tanh' - (1 - t^2) and tanh'' + 2t(1 - t^2) to zero, where s and t
-    are the function values. Both functions map R increasingly onto their range, so z in
+    are the function values, and checks that the polynomials z3 decides are those
+    derivatives (each substituted at v = phi(z) minus sympy's derivative of phi simplifies to
+    zero). Both functions map R increasingly onto their range, so z in
     the interval corresponds to the value v = phi(z) in an interval of the range, and the
     sign conditions become polynomial inequalities in v, which z3 proves for all real v:
     for the sigmoid, s(1 - s) > 0 and s(1 - s)(1 - 2s) > 0 for 0 < s < 1/2 (convex increasing;
@@ -134,6 +136,7 @@ def check_assumption_c(
                 exact=at_model,
             )
         )
+    parts += _polynomials_are_derivatives()
     return Result.combine(
         Evidence.PROOF,
         parts,
@@ -145,10 +148,37 @@ def check_assumption_c(
 
 
 def _eval_poly(name: str, v: Fraction) -> tuple[Fraction, Fraction]:
-    """phi' and phi'' in terms of the value v = phi(z), exactly."""
-    if name == "sigmoid":
-        return v * (1 - v), v * (1 - v) * (1 - 2 * v)
-    return 1 - v * v, -2 * v * (1 - v * v)
+    """phi' and phi'' in terms of the value v = phi(z), exactly (the rows of :func:`_cases`)."""
+    row = next(r for r in _cases(v) if r[0] == name)
+    return row[4], row[5]
+
+
+def _phi_sympy(name: str, z: Any) -> Any:
+    """The activation as a sympy function of z."""
+    import sympy
+
+    return 1 / (1 + sympy.exp(-z)) if name == "sigmoid" else sympy.tanh(z)
+
+
+def _polynomials_are_derivatives() -> list[Result]:
+    """The polynomials z3 decides are the activations' derivatives: for each row of
+    :func:`_cases`, ``p_k(phi(z)) - d^k phi / dz^k`` (sympy differentiates phi itself)
+    simplifies to 0, k = 1, 2. A wrong polynomial that keeps its sign would otherwise be
+    "proved"."""
+    import sympy
+
+    z, v = sympy.Symbol("z", real=True), sympy.Symbol("v")
+    parts = []
+    for name, side, _case, _range, d1, d2, _sign in _cases(v):
+        phi = _phi_sympy(name, z)
+        for order, poly in ((1, d1), (2, d2)):
+            gap = sympy.sympify(poly).subs(v, phi) - sympy.diff(phi, z, order)
+            zero = sympy.cancel(gap.rewrite(sympy.exp)) == 0
+            text = f"{name}, {side}: phi^({order}) = {sympy.expand(poly)} in v = phi(z)"
+            parts.append(
+                Result.verdict(zero, Evidence.PROOF, text + " (difference simplifies to 0)")
+            )
+    return parts
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from numerics._experiment import RunConfig
-from numerics._fastlinear import ChainMembers
 from numerics._tablespec import table2_specs
+from numerics._trainer import ChainMembers
 from numerics.tables import run_ensemble
 from symconv import conv_stack
 

@@ -150,3 +150,54 @@ def test_a_wrong_description_fails_the_check(
     result = check_two_paths(quick=True, networks=4, max_size=4)
     assert result.status == Status.FAIL, name
     assert result.data["parts"][3]["status"] == "fail"
+
+
+def test_the_random_draws_cover_every_layer_the_check_names() -> None:
+    """The drawn networks (after the fixed ones) have each kind of layer, and each range of
+    its parameters: kernels 1-5 (even ones with explicit padding), 'same' and explicit
+    padding on odd kernels, strides 1-3, dilations 1-2, 1-3 output channels, upsampling by
+    2 and 3, skip connections around kernels 1, 3 and 5."""
+    from proofs.crosscheck import _FIXED
+    from symconv import Conv2d, Residual, Upsample
+
+    drawn = random_networks(40)[len(_FIXED) :]
+    layers = [layer for net in drawn for layer in net.layers]
+    convs = [c for c in layers if isinstance(c, Conv2d)]
+    assert {c.kernel for c in convs} == {1, 2, 3, 4, 5}
+    assert {c.stride for c in convs} == {1, 2, 3}
+    assert {c.dilation for c in convs} == {1, 2}
+    assert {c.out_channels for c in convs} == {1, 2, 3}
+    assert {c.padding for c in convs if c.kernel % 2 == 0} == {0, 1, 2}
+    assert {c.padding for c in convs if c.kernel % 2 == 1} == {None, 0, 1, 2}
+    assert {c.kernel for c in convs if c.padding is None} == {1, 3, 5}
+    assert {u.scale for u in layers if isinstance(u, Upsample)} == {2, 3}
+    assert {r.body[0].kernel for r in layers if isinstance(r, Residual)} == {1, 3, 5}
+
+
+def test_every_drawn_layer_is_valid_and_in_its_range() -> None:
+    """Only the image size can refuse a drawn layer (a kernel larger than the padded image):
+    no draw is a zero stride, channel count or dilation, or an even kernel with 'same'
+    padding, so a network keeps every layer it drew that fits. Upsampling is by 2 or 3,
+    kernels are 1-5 (1, 3, 5 in skip connections), padding 'same' or 0-2."""
+    import numpy as np
+
+    from proofs.crosscheck import _layer, _random_spec
+
+    rng = np.random.default_rng(0)
+    specs = [_random_spec(rng, 1 + n % 3) for n in range(400)]
+    for spec in specs:
+        _layer(spec)  # raises SymconvError on an invalid layer
+    ranges = {
+        kind: sorted({(s[2:] if kind == "res" else s[1:]) for s in specs if s[0] == kind})
+        for kind in ("up", "res")
+    }
+    assert ranges["up"] == [(2,), (3,)]
+    assert {k for (k,) in ranges["res"]} == {1, 3, 5}
+    convs = [s for s in specs if s[0] == "conv"]
+    assert {s[3] for s in convs} == {1, 2, 3, 4, 5}
+    assert {s[5] for s in convs} == {None, 0, 1, 2}
+    assert ({s[2] for s in convs}, {s[4] for s in convs}, {s[6] for s in convs}) == (
+        {1, 2, 3},
+        {1, 2, 3},
+        {1, 2},
+    )

@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from numerics import readings_of, tables  # noqa: E402
+from numerics import _tablerun, readings_of, tables  # noqa: E402
 from numerics._experiment import RunConfig  # noqa: E402
 from numerics.tables import RowSpec, memorized, row_verdict  # noqa: E402
 from verifier import UsageError  # noqa: E402
@@ -321,13 +321,13 @@ def test_tiny_ensemble_rows(tiny, tmp_path, name):
 def test_resume_per_seed(tiny, tmp_path, monkeypatch):
     first = run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, log=None)
     asked: list[list[int]] = []
-    real = tables._run_members
+    real = _tablerun._run_members
 
     def spy(spec, p, seeds, cfg):
         asked.append(list(seeds))
         return real(spec, p, seeds, cfg)
 
-    monkeypatch.setattr(tables, "_run_members", spy)
+    monkeypatch.setattr(_tablerun, "_run_members", spy)
     again = run_experiment("table1", quick=True, seeds="0..2", out=tmp_path, resume=True, log=None)
     assert asked == [[2], [2]]  # only the missing seed of each row was trained
     for old, new in zip(first["rows"], again["rows"], strict=True):

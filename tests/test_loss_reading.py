@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics._fastlinear import check_loss
 from numerics._readings import readings_for
 from numerics._tablerow import TableRow
 from numerics._tablespec import plan, table1_specs, table2_specs
-from numerics._trainer import train_chain_ensemble
+from numerics._trainer import check_loss, train_chain_ensemble
 from numerics._verdicts import _groups
 from symconv import conv_stack
 

@@ -5,6 +5,7 @@ states what it assumes, and the extensions are marked as the toolkit's."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,6 +144,24 @@ def test_reprove_command_exit_status(tmp_path: Path) -> None:
     assert main([str(tmp_path), "--solvers", "z3,yices"]) == 2
     assert expected_answer("; obligation\n; expected: sat\n(assert true)") == "sat"
     assert expected_answer("(assert true)\n; expected: sat") == "unsat"
+
+
+def test_assumption_c_fails_on_a_wrong_polynomial_that_keeps_its_sign(monkeypatch) -> None:
+    """z3 decides signs only: a wrong phi' that keeps its sign (2 s(1 - s) for the sigmoid)
+    would be "proved"; the check compares each polynomial with sympy's derivative of phi."""
+    from proofs import thm2_activation
+
+    real = thm2_activation._cases
+
+    def wrong(v: Any) -> list:
+        rows = real(v)
+        return [(*r[:4], 2 * r[4], *r[5:]) if r[0] == "sigmoid" else r for r in rows]
+
+    monkeypatch.setattr(thm2_activation, "_cases", wrong)
+    result = thm2_activation.check_assumption_c(quick=True)
+    assert result.status == Status.FAIL
+    failed = [p["detail"] for p in result.data["parts"] if p["status"] == "fail"]
+    assert len(failed) == 2 and all("sigmoid" in d and "phi^(1)" in d for d in failed)
 
 
 # ----------------------------------------------------------------------------- the tables' audit

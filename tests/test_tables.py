@@ -12,15 +12,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import numerics._fastlinear as fastlinear  # noqa: E402
-from numerics import tables, train_chain_ensemble  # noqa: E402
-from numerics._fastlinear import (  # noqa: E402
-    ChainMembers,
-    NumpyChain,
-    chain_matrices,
-    fast_supported,
-)
+from numerics import _tablerun, tables, train_chain_ensemble  # noqa: E402
+from numerics._fastlinear import NumpyChain, chain_matrices, fast_supported  # noqa: E402
 from numerics._linalg import end_to_end_matrix  # noqa: E402
 from numerics._nets import Init, build_model, weights_of  # noqa: E402
+from numerics._trainer import ChainMembers  # noqa: E402
 from numerics.tables import RowSpec  # noqa: E402
 from paperdata import TABLE1, TABLE2, depth_for_params  # noqa: E402
 from symconv import (  # noqa: E402
@@ -314,7 +310,7 @@ def test_resume_skips_finished_rows(tiny, tmp_path, monkeypatch):
     def boom(*args):
         raise AssertionError("a finished row was recomputed")
 
-    monkeypatch.setattr(tables, "_run_members", boom)
+    monkeypatch.setattr(_tablerun, "_run_members", boom)
     again = run_experiment("table1", out=tmp_path, resume=True, log=None)
     assert len(again["rows"]) == 2
 
