@@ -35,11 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: mutmut's exit codes, as ``mutmut.stats.status_by_exit_code`` reads them
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
-          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "runner error",
           37: "type check", -11: "segfault", -9: "segfault", -6: "segfault",
           None: "not checked"}  # fmt: skip
 #: -6 is SIGABRT: the tests crashed the process (z3 aborts on a script that is None); mutmut
-#: itself calls it "suspicious", as it does every code it does not know
+#: itself calls it "suspicious", as it does every code it does not know. 255 is mutmut's
+#: runner raising instead of running the tests (its worker exits with -1): pytest refused
+#: the command, e.g. exit 4 for a test id it cannot select again (an id holding a newline).
+#: mutmut files it under "timeout", which it counts as killed; it is no verdict on the
+#: mutant, so it is not counted as caught here.
 CAUGHT = {"killed", "timeout", "type check", "segfault"}
 
 
