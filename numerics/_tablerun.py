@@ -174,9 +174,10 @@ def _finished(spec: RowSpec, p: Plan, cfg: RunConfig) -> dict[int, SeedRun]:
             old.loss_normalization) == (
         spec.reading, spec.cap, str(p.init), p.conv_layers, spec.filters, spec.loss
     )  # fmt: skip
-    # a seed measured before the operator criterion (no span angle, no step-0 spectrum) is
-    # trained again rather than judged by the spectral criterion alone
-    return {r.seed: r for r in old.per_seed if r.span_angle is not None} if same else {}
+    # a seed measured before the operator criterion (no step-0 spectrum, no span angle) is
+    # trained again rather than judged by the spectral criterion alone; a diverged seed has
+    # no span angle to measure, but its step-0 spectrum says it was measured
+    return {r.seed: r for r in old.per_seed if r.init_spectrum is not None} if same else {}
 
 
 def run_ensemble(spec: RowSpec, cfg: RunConfig) -> dict[str, Any]:

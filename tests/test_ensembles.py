@@ -343,6 +343,35 @@ def test_resume_per_seed(tiny, tmp_path, monkeypatch):
     )
 
 
+def test_resume_retrains_only_seeds_measured_before_the_operator_criterion(
+    tiny, tmp_path, monkeypatch
+):
+    """A stored seed without a step-0 spectrum predates the operator criterion and is trained
+    again; one without a span angle but with its step-0 spectrum (a seed that diverged has
+    no angle to measure) is kept."""
+    run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, log=None)
+    path = tmp_path / "table1.json"
+    data = json.loads(path.read_text())
+    for row in data["rows"]:
+        row["per_seed"][0].pop("span_angle", None)  # as a diverged seed stores it
+        for field in ("span_angle", "init_spectrum", "init_span_angle", "starts_memorized"):
+            row["per_seed"][1].pop(field, None)  # as a seed stored before these existed
+    path.write_text(json.dumps(data))
+    asked: list[list[int]] = []
+    real = _tablerun._run_members
+
+    def spy(spec, p, seeds, cfg):
+        asked.append(list(seeds))
+        return real(spec, p, seeds, cfg)
+
+    monkeypatch.setattr(_tablerun, "_run_members", spy)
+    again = run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, resume=True, log=None)
+    assert asked == [[1]] * len(data["rows"])
+    for old, new in zip(data["rows"], again["rows"], strict=True):
+        assert new["per_seed"][0] == old["per_seed"][0]
+        assert "init_spectrum" in new["per_seed"][1]
+
+
 def test_resume_with_other_seeds_keeps_every_finished_seed(tiny, tmp_path):
     """`verify experiment table1 --quick --seed 1 --out DIR --resume` on seed-0 rows: the
     rows file afterwards holds seed 0 and seed 1 (nothing finished is dropped)."""
