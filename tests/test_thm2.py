@@ -139,6 +139,7 @@ def test_assumption_c_parts_state_each_case() -> None:
     want = [f"{who}: phi^({k + 1}) = {polys[who.split(',')[0]][k]} in v = phi(z) "
             "(difference simplifies to 0)" for who, *_ in cases for k in (0, 1)]  # fmt: skip
     assert details[8:] == want
+    assert [p["status"] for p in check_assumption_c().data["parts"]] == ["pass"] * len(details)
 
 
 def test_assumption_c_counterexamples_report_phi_derivatives() -> None:
