@@ -98,6 +98,44 @@ def test_a_wrong_symconv_fails_the_check(
     assert result.data["counterexample"]
 
 
+#: What the check reports for each wrong symconv above: the first counterexample's problem
+#: (or, for the depth part, its record), so that a check that fails for the wrong reason,
+#: or names the wrong problem, fails this test.
+REPORTED = {
+    "kernel-flip": "network_matrix differs in 96 entries",
+    "cols-from-height": "raised IndexError: index 1 is out of bounds for axis 0 with size 1",
+    "full-ignores-cols": "pattern_is_full says True",
+    "nonzeros-drop-channels": "factored pattern (shape, nonzeros, zeros, full) "
+    "((75, 75), 361, 5264, False) != ((75, 75), 3249, 2376, False)",
+    "channels-all-not-any": "network_pattern differs from the positive-weight support",
+    "entry-rows-by-height": "raised IndexError: index 4 is out of bounds for axis 1 with size 2",
+    "tap-off-by-one": "network_matrix differs in 101 entries",
+    "slice-first-off-by-one": "network_pattern differs from the positive-weight support",
+    "upsample-axis": "raised ValueError: axis 1 index 29 exceeds matrix dimension 24",
+    "reach-one-narrower": {"kernel": 3, "dilation": 1, "size": 2, "computed": None,
+                           "band_powers": 1, "depth_bound": 1},
+    "dilated-called-full": {"kernel": 1, "dilation": 2, "size": 2, "computed": 1,
+                            "band_powers": None, "depth_bound": None},
+    "stride-ignored": "output shape (1, 8, 14), index arithmetic gives 32 entries",
+    "skip-dropped": "network_matrix differs in 536 entries",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "module", "old", "new"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_a_wrong_symconv_is_reported_with_its_problem(
+    monkeypatch: pytest.MonkeyPatch, name: str, module, old: str, new: str
+) -> None:
+    mutate(monkeypatch, module, old, new)
+    cex = check_two_paths(quick=True).data["counterexample"]
+    want = REPORTED[name]
+    if isinstance(want, dict):
+        assert cex == want
+    elif want.startswith("raised "):  # numpy's wording of its errors may change; the type not
+        assert cex["problem"].split(":")[0] == want.split(":")[0]
+    else:
+        assert cex["problem"] == want
+
+
 def test_the_wrong_variants_fail_their_own_part() -> None:
     flip = check_two_paths(quick=True, convention="convolution")
     order = check_two_paths(quick=True, factor_order="cols-rows")
