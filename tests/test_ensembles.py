@@ -318,8 +318,8 @@ def test_tiny_ensemble_rows(tiny, tmp_path, name):
     assert one["rows"][0]["spectrum"] == pytest.approx(res["rows"][0]["spectra"][1], abs=1e-12)
 
 
-def test_resume_per_seed(tiny, tmp_path, monkeypatch):
-    first = run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, log=None)
+def _trained_seeds(monkeypatch) -> list[list[int]]:
+    """Record the seeds each row trains (the list fills as rows run)."""
     asked: list[list[int]] = []
     real = _tablerun._run_members
 
@@ -328,6 +328,12 @@ def test_resume_per_seed(tiny, tmp_path, monkeypatch):
         return real(spec, p, seeds, cfg)
 
     monkeypatch.setattr(_tablerun, "_run_members", spy)
+    return asked
+
+
+def test_resume_per_seed(tiny, tmp_path, monkeypatch):
+    first = run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, log=None)
+    asked = _trained_seeds(monkeypatch)
     again = run_experiment("table1", quick=True, seeds="0..2", out=tmp_path, resume=True, log=None)
     assert asked == [[2], [2]]  # only the missing seed of each row was trained
     for old, new in zip(first["rows"], again["rows"], strict=True):
@@ -357,14 +363,7 @@ def test_resume_retrains_only_seeds_measured_before_the_operator_criterion(
         for field in ("span_angle", "init_spectrum", "init_span_angle", "starts_memorized"):
             row["per_seed"][1].pop(field, None)  # as a seed stored before these existed
     path.write_text(json.dumps(data))
-    asked: list[list[int]] = []
-    real = _tablerun._run_members
-
-    def spy(spec, p, seeds, cfg):
-        asked.append(list(seeds))
-        return real(spec, p, seeds, cfg)
-
-    monkeypatch.setattr(_tablerun, "_run_members", spy)
+    asked = _trained_seeds(monkeypatch)
     again = run_experiment("table1", quick=True, seeds="0..1", out=tmp_path, resume=True, log=None)
     assert asked == [[1]] * len(data["rows"])
     for old, new in zip(data["rows"], again["rows"], strict=True):
