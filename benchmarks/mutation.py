@@ -69,7 +69,8 @@ PROFILES: dict[str, tuple[list[str], list[str]]] = {
                          "tests/test_thm1.py", "tests/test_thm2.py", "tests/test_thm3.py",
                          "tests/test_thm4_symbolic.py", "tests/test_lemma1.py",
                          "tests/test_proof_side.py", "tests/test_proof_integrity.py",
-                         "tests/test_crosscheck.py", "tests/test_guards.py"]),
+                         "tests/test_crosscheck.py", "tests/test_crosscheck_paths.py",
+                         "tests/test_guards.py"]),
 }  # fmt: skip
 
 

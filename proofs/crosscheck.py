@@ -86,8 +86,8 @@ def random_networks(count: int, seed: int = 0) -> list[Network]:
         shape = (int(rng.integers(1, 4)), int(rng.integers(1, 8)), int(rng.integers(1, 8)))
         layers: list[Any] = []
         for _ in range(int(rng.integers(1, 4))):
+            channels = Network(shape, tuple(layers)).out_shape[0]  # accepted: never refused
             try:
-                channels = Network(shape, tuple(layers)).out_shape[0]
                 candidate = Network(shape, (*layers, _layer(_random_spec(rng, channels))))
             except SymconvError:  # kernel larger than the padded image: draw again
                 continue
