@@ -4,7 +4,7 @@ beside the same sweep in one plain process (no Dask), in the same run.
     python benchmarks/bench_cluster.py                       # table1-init quick, seeds 0..7
     python benchmarks/bench_cluster.py --experiment table2 --seeds 0..5 --repeat 3
     python benchmarks/bench_cluster.py --experiment table2 --full --reading identity-blocks \
-        --seeds 0..3 --repeat 1                              # a full-form sweep: minutes a task
+        --seeds 0..7 --repeat 1                              # a full-form sweep: minutes a task
 
 Quick sweeps are overhead-bound (each task trains for a second or less, while starting a
 cluster and its worker processes costs seconds), so they show what a cluster costs; a
