@@ -327,10 +327,12 @@ class ConvMembers:
     def losses(self) -> np.ndarray:
         nb = self.params[0].shape[0]
         y = _grouped_forward(self.torch, self.root, self.params, itertools.count(), self.x, nb)
-        diff = (y - self.x).reshape(self.x.shape[0], nb, -1)
-        sq = diff**2
+        # (n, B·rest) → (B, n, rest), contiguous: each member's entries in its own model's
+        # order, so its loss is reduced exactly as a model trained alone reduces it, whatever
+        # the other members (a seed's loss does not depend on the seeds batched with it)
+        sq = ((y - self.x).reshape(self.x.shape[0], nb, -1).transpose(0, 1).contiguous()) ** 2
         # each member's own loss: its mean, or Eq. (1)'s half sum
-        self._per = sq.mean(dim=(0, 2)) if self.loss == "mean" else 0.5 * sq.sum(dim=(0, 2))
+        self._per = sq.mean(dim=(1, 2)) if self.loss == "mean" else 0.5 * sq.sum(dim=(1, 2))
         return self._per.detach().cpu().numpy().astype(np.float64)
 
     def update(self, step: int) -> None:

@@ -78,6 +78,25 @@ def test_a_cluster_run_equals_a_local_run_and_only_the_coordinator_writes(name, 
 
 
 @pytest.mark.slow
+def test_the_real_table1_on_the_cluster_equals_the_local_run(tmp_path):
+    """Table 1's torch backend, seeds 0-3 cut into two groups of two: every number of every
+    row (the losses to the last bit too) as in one process, where they train as one group."""
+
+    def numbers(v: object) -> object:  # the rows without their timings
+        if isinstance(v, dict):
+            return {k: numbers(x) for k, x in v.items() if k not in ("seconds", "train_seconds")}
+        return [numbers(x) for x in v] if isinstance(v, list) else v
+
+    local = run_experiment("table1", quick=True, seeds="0..3", out=tmp_path / "a", log=None)
+    dask = run_experiment(
+        "table1", quick=True, seeds="0..3", out=tmp_path / "b", log=None,
+        cluster=Cluster(workers=2),
+    )  # fmt: skip
+    assert len(local["rows"]) == 12
+    assert numbers(dask["rows"]) == numbers(local["rows"])
+
+
+@pytest.mark.slow
 def test_a_resumed_cluster_run_trains_only_the_missing_seeds(tmp_path):
     run_experiment("tiny-ensemble", seeds="0..1", out=tmp_path, log=None)
     calls = tmp_path / "calls.txt"

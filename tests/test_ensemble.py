@@ -104,7 +104,6 @@ CONVS = {
 }
 
 
-@pytest.mark.parametrize("name", list(CONVS))
 def _plain_loop(model, x, *, optimizer, lr, target, cap):
     """The plain per-model torch loop: torch.optim on the conv model, the loss read before
     each step, stopped below ``target``, when not finite or after ``cap`` steps."""
@@ -150,6 +149,35 @@ def test_conv_ensemble_equals_the_table_loop(name):
             scale = np.max(np.abs(want))
             assert np.max(np.abs(got - want)) <= 1e-10 * scale
             assert np.max(np.abs(mine - want)) <= 1e-10 * scale
+
+
+@pytest.mark.parametrize("name", list(CONVS))
+def test_a_seed_trains_to_the_same_bits_alone_and_in_any_batch(name):
+    """A member's steps, final loss and weights do not depend on the members batched with
+    it, to the last bit: a row's seeds cut into groups (``--workers``) or another
+    ``--seeds`` list give each seed exactly the result it has alone."""
+    layers, filters, skip, opt, cap = CONVS[name]
+    net = conv_stack(3, layers, filters=filters, skip_every=skip)
+    init = Init("uniform", float(f"{0.9 / np.sqrt(3 * filters):.6g}"))
+    xs = [
+        torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+        for s in range(4)
+    ]
+    how = {"optimizer": opt, "lr": tables.GD_LR if opt == "sgd" else tables.ADAM_LR,
+           "target": tables.TARGET_LOSS, "cap": cap}  # fmt: skip
+
+    def run(seeds: list[int]) -> EnsembleResult:
+        models = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in seeds]
+        return train_conv_ensemble(models, [xs[s] for s in seeds], **how)
+
+    batch = run([0, 1, 2, 3])
+    for seeds in ([2], [1, 3], [3, 0, 2]):
+        part = run(seeds)
+        for i, s in enumerate(seeds):
+            assert part.iterations[i] == batch.iterations[s]
+            assert part.losses[i] == batch.losses[s]  # exactly
+            for a, b in zip(part.weights[i], batch.weights[s], strict=True):
+                np.testing.assert_array_equal(a, b)
 
 
 def test_conv_ensemble_members_stop_independently():
