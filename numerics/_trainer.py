@@ -20,7 +20,12 @@ members' losses and updates:
   the chain's forward and backward passes), updated by :func:`optimizer_step`;
 * :class:`ConvMembers` (torch): any :func:`numerics._nets.build_model` net (Table 1, Table 2
   on a GPU, Sections 4–6, the torch checks), the ``B`` members' conv layers as one grouped
-  convolution (``groups = B``), updated by ``torch.optim.SGD`` / ``torch.optim.Adam``.
+  convolution (``groups = B``), updated by ``torch.optim.SGD`` / ``torch.optim.Adam``;
+* :class:`ModelMembers` (torch, wide nets on a CPU): each member runs its own model, its own
+  graph, and one ``torch.optim`` steps all of them (where a conv has at least
+  :data:`WIDE_CONV` in·out channel pairs, CPU grouped convolutions cost more than the members'
+  own: Table 1's 128-filter rows). Both torch layouts give every member the bits of the
+  plain per-model loop.
 
 Optimizers: ``"sgd"`` (no momentum) and ``"adam"`` (β = (0.9, 0.999), eps = 1e-8).
 """
@@ -41,10 +46,13 @@ from ._fastlinear import NumpyChain, _check_chain, _convs
 from ._readings import LOSSES
 
 __all__ = [
+    "WIDE_CONV",
     "ChainMembers",
     "ConvMembers",
     "EnsembleResult",
     "Members",
+    "ModelMembers",
+    "auto_layout",
     "check_loss",
     "check_optimizer",
     "fit",
@@ -55,6 +63,13 @@ __all__ = [
 ]
 
 Callback = Callable[[int, np.ndarray], None]
+
+#: On a CPU, nets with a conv of at least this many (in, out) channel pairs train as one
+#: graph per member (:class:`ModelMembers`), the others as grouped convolutions
+#: (:class:`ConvMembers`): measured on Table 1's rows (5 seeds, 2 threads), per step, 8 ×
+#: 128 filters 20 ms vs 25–35 ms grouped, 5 × 128 11 vs 14 ms; 8 × 16 1.7 vs 1.5 ms, and the
+#: 1 → 128 → 1 net (128 pairs) 0.68 vs 0.60 ms (``benchmarks/README.md``).
+WIDE_CONV = 64 * 64
 
 
 class Members(Protocol):
@@ -257,6 +272,20 @@ def train_chain_ensemble(
     return fit(members, w0.shape[0], target=target, cap=cap, callback=callback)
 
 
+def _member_convs(torch: Any, models: Sequence[Any], xs: Sequence[Any]) -> list[list[Any]]:
+    """Each model's conv layers, in order, after checking that there is one image tensor
+    per model, that no conv has a bias and that all models have the same architecture."""
+    if len(models) == 0 or len(xs) != len(models):
+        raise ValueError(f"xs: expected one image tensor per model ({len(models)}) (got {len(xs)})")
+    convs = [[m for m in mod.modules() if isinstance(m, torch.nn.Conv2d)] for mod in models]
+    if any(c.bias is not None for c in convs[0]):
+        raise ValueError("models: conv layers with a bias are not supported")
+    shapes = [tuple(c.weight.shape) for c in convs[0]]
+    if any([tuple(c.weight.shape) for c in cs] != shapes for cs in convs):
+        raise ValueError("models: the members must have the same architecture")
+    return convs
+
+
 def _grouped_forward(torch: Any, stack: Any, ws: list, it: Any, h: Any, batch: int) -> Any:
     """``stack`` (an ``nn.Sequential`` of ``members[0]``) applied to ``h`` ``(n, B·C, s, s)``
     with the conv weights ``ws`` (each ``(B, out, in, k, k)``) taken in order from ``it``."""
@@ -295,17 +324,8 @@ class ConvMembers:
         check_loss(loss)
         self.loss = loss
         self.torch, self.root, self.batch = torch, models[0], len(models)
-        if self.batch == 0 or len(xs) != self.batch:
-            raise ValueError(
-                f"xs: expected one image tensor per model ({self.batch}) (got {len(xs)})"
-            )
-        convs = [[m for m in mod.modules() if isinstance(m, torch.nn.Conv2d)] for mod in models]
-        if any(c.bias is not None for c in convs[0]):
-            raise ValueError("models: conv layers with a bias are not supported")
+        self.convs = convs = _member_convs(torch, models, xs)
         shapes = [tuple(c.weight.shape) for c in convs[0]]
-        if any([tuple(c.weight.shape) for c in cs] != shapes for cs in convs):
-            raise ValueError("models: the members must have the same architecture")
-        self.convs = convs
         dtype = convs[0][0].weight.dtype
         x = torch.stack([torch.as_tensor(v) for v in xs]).to(device=device, dtype=dtype)
         # (B, n, C, s, s) → (n, B·C, s, s): the member index is the group index
@@ -371,17 +391,90 @@ class ConvMembers:
         return out
 
 
+class ModelMembers(ConvMembers):
+    """The trainer's torch backend for wide nets: each member runs its own model (its own
+    autograd graph, exactly the plain per-model loop's forward and loss) and one
+    ``torch.optim`` updates the conv weights of all members still training, in place."""
+
+    def __init__(
+        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
+        device: str, loss: str = "mean",
+    ) -> None:  # fmt: skip
+        import torch
+
+        check_optimizer(optimizer)
+        check_loss(loss)
+        self.torch, self.loss, self.batch, self.lr = torch, loss, len(models), float(lr)
+        self.convs = _member_convs(torch, models, xs)
+        self.models = [m.to(device) for m in models]
+        dtype = self.convs[0][0].weight.dtype
+        self.xs = [torch.as_tensor(v).to(device=device, dtype=dtype) for v in xs]
+        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+        self.live = list(range(self.batch))
+        self._start_live({})
+
+    def _start_live(self, state: dict[Any, dict[str, Any]]) -> None:
+        params = [c.weight.requires_grad_(True) for b in self.live for c in self.convs[b]]
+        self.opt = self.make(params, lr=self.lr)
+        for p in params:  # the optimizer's per-weight state follows its members
+            if p in state:
+                self.opt.state[p] = state[p]
+
+    def losses(self) -> np.ndarray:
+        sq = [(self.models[b](self.xs[b]) - self.xs[b]) ** 2 for b in self.live]
+        per = [v.mean() if self.loss == "mean" else 0.5 * v.sum() for v in sq]
+        self._per = self.torch.stack(per)
+        return self._per.detach().cpu().numpy().astype(np.float64)
+
+    def weights(self, mask: np.ndarray) -> list[list[Any]]:
+        return [
+            [c.weight.detach().clone() for c in self.convs[b]]
+            for b, k in zip(self.live, mask, strict=True)
+            if k
+        ]
+
+    def keep(self, mask: np.ndarray) -> None:
+        for b, k in zip(self.live, mask, strict=True):
+            if not k:  # a stopped member's weights stay as they are
+                for c in self.convs[b]:
+                    c.weight.grad = None
+        self.live = [b for b, k in zip(self.live, mask, strict=True) if k]
+        self._start_live(dict(self.opt.state))
+
+
 def train_conv_ensemble(
     models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, target: float,
     cap: int, device: str = "cpu", callback: Callback | None = None, loss: str = "mean",
+    layout: str = "auto",
 ) -> EnsembleResult:  # fmt: skip
     """Train ``B`` torch models of identical architecture together (torch backend).
 
     ``models``: modules built by :func:`numerics._nets.build_model` (or ``nn.Sequential``
     stacks of bias-free convs); ``xs``: member b's images ``(n, C, s, s)``, the same shape
-    for all. The models' conv weights are updated in place at the end; ``weights[b]`` is
-    member b's list of conv weights (numpy, float64, symconv order)."""
-    members = ConvMembers(models, xs, optimizer=optimizer, lr=lr, device=device, loss=loss)
+    for all. The models' conv weights are updated in place; ``weights[b]`` is member b's
+    list of conv weights (numpy, float64, symconv order). ``layout``: ``"grouped"``
+    (:class:`ConvMembers`), ``"models"`` (:class:`ModelMembers`) or ``"auto"``: models on
+    a CPU when a conv has at least :data:`WIDE_CONV` channel pairs, else grouped. Every
+    layout gives each member the same bits."""
+    if layout not in ("auto", "grouped", "models"):
+        raise ValueError(f"layout: expected auto, grouped or models (got {layout!r})")
+    if layout == "auto":
+        layout = auto_layout(_member_convs(_torch(), models, xs)[0], device)
+    kind = ModelMembers if layout == "models" else ConvMembers
+    members = kind(models, xs, optimizer=optimizer, lr=lr, device=device, loss=loss)
     res = fit(members, members.batch, target=target, cap=cap, callback=callback)
     res.weights = members.store(res.weights)
     return res
+
+
+def auto_layout(convs: Sequence[Any], device: str) -> str:
+    """``"models"`` (one graph per member) on a CPU when one of the conv layers ``convs``
+    has at least :data:`WIDE_CONV` (input, output) channel pairs, else ``"grouped"``."""
+    wide = any(int(c.in_channels) * int(c.out_channels) >= WIDE_CONV for c in convs)
+    return "models" if wide and str(device) == "cpu" else "grouped"
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch

@@ -104,6 +104,10 @@ CONVS = {
 }
 
 
+#: the torch backend's two layouts: grouped convolutions, and one graph per member
+LAYOUTS = ["grouped", "models"]
+
+
 def _plain_loop(model, x, *, optimizer, lr, target, cap):
     """The plain per-model torch loop: torch.optim on the conv model, the loss read before
     each step, stopped below ``target``, when not finite or after ``cap`` steps."""
@@ -120,8 +124,9 @@ def _plain_loop(model, x, *, optimizer, lr, target, cap):
         it += 1
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", list(CONVS))
-def test_conv_ensemble_equals_the_table_loop(name):
+def test_conv_ensemble_equals_the_table_loop(name, layout):
     """train_conv_ensemble against the plain per-model torch loop member by member: same
     steps, losses and weights (1e-10), the models updated in place."""
     layers, filters, skip, opt, cap = CONVS[name]
@@ -138,7 +143,7 @@ def test_conv_ensemble_equals_the_table_loop(name):
     models = members()
     how = {"optimizer": opt, "lr": tables.GD_LR if opt == "sgd" else tables.ADAM_LR,
            "target": tables.TARGET_LOSS, "cap": cap}  # fmt: skip
-    res = train_conv_ensemble(models, xs, **how)
+    res = train_conv_ensemble(models, xs, layout=layout, **how)
     for b, ref in enumerate(members()):
         loss, steps = _plain_loop(ref, xs[b], **how)
         assert res.iterations[b] == steps
@@ -151,8 +156,9 @@ def test_conv_ensemble_equals_the_table_loop(name):
             assert np.max(np.abs(mine - want)) <= 1e-10 * scale
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("name", list(CONVS))
-def test_a_seed_trains_to_the_same_bits_alone_and_in_any_batch(name):
+def test_a_seed_trains_to_the_same_bits_alone_and_in_any_batch(name, layout):
     """A member's steps, final loss and weights do not depend on the members batched with
     it, to the last bit: a row's seeds cut into groups (``--workers``) or another
     ``--seeds`` list give each seed exactly the result it has alone."""
@@ -168,7 +174,7 @@ def test_a_seed_trains_to_the_same_bits_alone_and_in_any_batch(name):
 
     def run(seeds: list[int]) -> EnsembleResult:
         models = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in seeds]
-        return train_conv_ensemble(models, [xs[s] for s in seeds], **how)
+        return train_conv_ensemble(models, [xs[s] for s in seeds], layout=layout, **how)
 
     batch = run([0, 1, 2, 3])
     for seeds in ([2], [1, 3], [3, 0, 2]):
@@ -190,6 +196,79 @@ def test_conv_ensemble_members_stop_independently():
     assert all((v < 1e-6) == (i < 400) for v, i in zip(res.losses, res.iterations, strict=True))
     with pytest.raises(ValueError, match="xs"):
         train_conv_ensemble(models, xs[:2], optimizer="sgd", lr=0.1, target=1e-6, cap=1)
+
+
+@pytest.mark.parametrize("loss", ["mean", "half-sum"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_both_torch_layouts_give_every_member_the_same_bits(optimizer, loss):
+    """Grouped convolutions and one graph per member: the same steps, losses and weights
+    to the last bit, with members stopping at different steps (the optimizer's state follows
+    the members that go on), under both loss normalizations."""
+    net = conv_stack(3, 3, filters=3, skip_every=2)
+    init = Init("uniform", 0.45)
+    xs = [
+        torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+        for s in range(4)
+    ]
+    lr = 0.05 if optimizer == "sgd" else 0.02
+    target = {"mean": 0.05, "half-sum": 0.8}[loss]
+    runs = {}
+    for layout in LAYOUTS:
+        models = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(4)]
+        runs[layout] = train_conv_ensemble(
+            models, xs, optimizer=optimizer, lr=lr, target=target, cap=150, loss=loss,
+            layout=layout,
+        )  # fmt: skip
+        # the models hold the trained weights, whichever layout trained them
+        for want, got in zip(runs[layout].weights, models, strict=True):
+            for a, b in zip(want, weights_of(got), strict=True):
+                np.testing.assert_array_equal(a, b)
+    grouped, separate = runs["grouped"], runs["models"]
+    assert len(set(grouped.iterations.tolist())) > 1  # members stop at different steps
+    assert 0 < grouped.iterations.min() and grouped.iterations.max() < 150
+    np.testing.assert_array_equal(grouped.iterations, separate.iterations)
+    np.testing.assert_array_equal(grouped.losses, separate.losses)
+    for wg, ws in zip(grouped.weights, separate.weights, strict=True):
+        for a, b in zip(wg, ws, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("filters", "device", "expected"),
+    [(64, "cpu", "ModelMembers"), (63, "cpu", "ConvMembers"), (16, "cpu", "ConvMembers")],
+)
+def test_auto_layout_trains_wide_nets_one_graph_per_member(filters, device, expected, monkeypatch):
+    """``layout="auto"``: one graph per member on a CPU once a conv has WIDE_CONV = 64·64
+    channel pairs (64 filters between two 64-channel layers), grouped below."""
+    import numerics._trainer as trainer
+
+    built = []
+    for cls in ("ConvMembers", "ModelMembers"):
+        real = getattr(trainer, cls)
+        monkeypatch.setattr(
+            trainer, cls, type(cls, (real,), {"__init__": _recording(real, built, cls)})
+        )
+    net = conv_stack(3, 3, filters=filters)
+    models = [build_model(net, init=Init("uniform", 0.1), seed=s, dtype=torch.float64)
+              for s in range(2)]  # fmt: skip
+    xs = [torch.ones(1, 1, 3, 3, dtype=torch.float64)] * 2
+    train_conv_ensemble(models, xs, optimizer="sgd", lr=0.1, target=0.0, cap=1, device=device)
+    assert built == [expected]
+    assert trainer.WIDE_CONV == 64 * 64
+    convs = [m for m in models[0].modules() if isinstance(m, torch.nn.Conv2d)]
+    assert trainer.auto_layout(convs, "cuda") == "grouped"  # a GPU runs grouped convs well
+    layout = {"ModelMembers": "models", "ConvMembers": "grouped"}[expected]
+    assert trainer.auto_layout(convs, "cpu") == layout
+    with pytest.raises(ValueError, match="layout: expected auto, grouped or models"):
+        train_conv_ensemble(models, xs, optimizer="sgd", lr=0.1, target=0.0, cap=1, layout="x")
+
+
+def _recording(real, built, name):
+    def init(self, *args, **kwargs):
+        built.append(name)
+        real.__init__(self, *args, **kwargs)
+
+    return init
 
 
 def test_fig8_kaiming_xavier_ratio_is_the_product_of_init_scales():
