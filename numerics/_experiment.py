@@ -123,6 +123,10 @@ class Experiment:
     #: a stored row read back by ``--resume``, checked (``ExperimentError`` naming
     #: ``--resume`` and the bad field) and returned as the experiment writes it
     row_schema: Callable[[Row], Row] | None = None
+    #: a rough relative cost of each row (any unit, by key), so that a cluster starts the
+    #: largest rows first and the small ones fill in at the end; ``None``: the rows' order.
+    #: An estimate, never a measurement: it orders work and changes no result.
+    cost: Callable[[RunConfig], dict[str, float]] | None = None
 
 
 #: Experiment name -> module defining ``EXPERIMENTS: list[Experiment]`` (imported lazily).

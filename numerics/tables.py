@@ -63,6 +63,7 @@ __all__ = [
     "memorized",
     "plan",
     "readings_for",
+    "row_cost",
     "row_verdict",
     "run_ensemble",
     "run_row",
@@ -209,7 +210,26 @@ def _experiment(
         row_schema=lambda row: TableRow.from_json(row).to_json(),
         readings=lambda: readings_for(name),
         verdict=experiment_verdict(name),
+        cost=_costs(specs),
     )
+
+
+def row_cost(spec: RowSpec) -> float:
+    """A seed's rough work on row ``spec``: multiply-adds per step on its training images ×
+    the step cap (the dense ``d×d`` layer matrices of the numpy chain for the single-filter
+    chains, the conv weights at every pixel otherwise). Orders a cluster's tasks only."""
+    p = plan(spec)
+    d = spec.size * spec.size
+    per_image = p.conv_layers * d * d if p.chain else p.net.n_params * d
+    return float(per_image * spec.train_examples * spec.cap)
+
+
+def _costs(specs: Callable[..., list[RowSpec]]) -> Callable[[RunConfig], dict[str, float]]:
+    def costs(cfg: RunConfig) -> dict[str, float]:
+        chosen = specs(cfg.quick, cfg.reading) if cfg.reading else specs(cfg.quick)
+        return {spec.key: row_cost(spec) for spec in chosen}
+
+    return costs
 
 
 def table1_experiment(specs: Callable[..., list[RowSpec]] = table1_specs) -> Experiment:

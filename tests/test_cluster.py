@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("distributed")
 
 import numerics._experiment as experiment
+from numerics import RunConfig
 from verifier.cli import main
 from verifier.cluster import Cluster, _groups, _merged
 from verifier.runner import run_experiment
@@ -219,3 +220,88 @@ def test_a_signal_while_deferred_is_raised_when_the_block_ends():
         reached.append("never: the block's end raised")
     assert reached == ["after the signal, inside the block"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+class _FakeFuture:
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+    def result(self):
+        return self.fn(*self.args)
+
+
+class _FakeClient:
+    """Records what is submitted, in order, with its priority; computes on ``result()``."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def scheduler_info(self, n_workers):
+        return {"workers": {"w0": {}, "w1": {}}}
+
+    def submit(self, fn, *args, retries, pure, priority):
+        self.submitted.append((args[3], args[2]["seeds"], priority))
+        return _FakeFuture(fn, args)
+
+
+def test_the_largest_rows_are_submitted_first_and_the_rows_stay_the_same(monkeypatch):
+    """Longest first: tasks go out by decreasing estimated row cost, each with a lower
+    priority than the one before (Dask runs higher priorities first); the rows handed on
+    are those of a local run."""
+    from contextlib import contextmanager
+    from dataclasses import replace
+
+    import distributed
+
+    import verifier.cluster as cluster
+    from numerics import RunConfig
+
+    client = _FakeClient()
+
+    @contextmanager
+    def fake_connect(_cluster):
+        yield client
+
+    monkeypatch.setattr(cluster, "connect", fake_connect)
+    monkeypatch.setattr(distributed, "as_completed", iter)
+    exp = cluster._experiment("_tiny_experiment", "tiny-ensemble")
+    exp = replace(exp, cost=lambda cfg: {"r0": 1.0, "r1": 3.0, "r2": 2.0})
+    cfg = RunConfig(seeds=(0, 1, 2, 3), log=None)
+    rows = []
+    cluster.run_on_cluster(exp, cfg, {}, Cluster(workers=2), rows.append)
+    assert [(k, s) for k, s, _ in client.submitted] == [
+        ("r1", (0, 1)), ("r1", (2, 3)), ("r2", (0, 1)), ("r2", (2, 3)),
+        ("r0", (0, 1)), ("r0", (2, 3)),
+    ]  # fmt: skip
+    priorities = [p for _, _, p in client.submitted]
+    assert priorities == sorted(priorities, reverse=True) and len(set(priorities)) == 6
+    local = {k: {"key": k, **thunk()} for k, thunk in exp.rows(cfg)}
+    assert sorted(rows, key=lambda r: r["key"]) == [local[k] for k in sorted(local)]
+
+
+def test_largest_first_orders_by_cost_and_keeps_ties_in_order():
+    from verifier.cluster import largest_first
+
+    assert largest_first(["a", "b", "c", "d"], {"b": 2.0, "c": 5.0, "d": 2.0}) == [
+        "c", "b", "d", "a",
+    ]  # fmt: skip
+    assert largest_first(["x", "y"], {}) == ["x", "y"]
+
+
+def test_the_tables_rank_their_largest_rows_first():
+    """The cost estimate of Tables 1–2: 8 × 128 filters leads Table 1; the 7×7 rows with 5
+    images and 350 layers lead Table 2, the 2×2 rows come last."""
+    from numerics.tables import EXPERIMENTS, row_cost, table2_specs
+    from verifier.cluster import largest_first
+
+    exps = {e.name: e for e in EXPERIMENTS}
+    cfg = RunConfig(quick=False)
+    for name, first in [("table1", "L8-F128-gain0.3"), ("table2", "s7-n5-L350")]:
+        costs = exps[name].cost(cfg)
+        assert set(costs) == {k for k, _ in exps[name].rows(cfg)}
+        order = largest_first(list(costs), costs)
+        assert order[0].startswith(first)
+    last = largest_first(list(costs), costs)[-1]
+    assert last.startswith("s2-n1-L3")
+    spec = next(s for s in table2_specs(False) if s.key.startswith("s3-n3-L10"))
+    assert row_cost(spec) == 10 * 81 * 3 * spec.cap  # the chain's 9×9 matrices, 3 images

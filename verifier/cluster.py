@@ -10,6 +10,10 @@ command runs in one process as before. The work is cut into tasks of two kinds:
   ``per_seed`` entries through the experiment's own resume path (every seed is then a
   finished one, so nothing trains twice) — the same row a single process computes.
 
+Tasks go out largest row first (the experiment's ``cost`` estimate, where it gives one:
+Tables 1–2 estimate multiply-adds × step cap), so that the small rows fill in at the end
+instead of one worker finishing a large row alone; the order changes no result.
+
 A task names the experiment's module, the run's settings and the row's key; the worker
 builds the experiment itself (nothing but plain data crosses the wire), computes the row
 and returns it. The coordinator alone writes the rows file: the lock, the atomic writes
@@ -35,7 +39,7 @@ from numerics import EXPERIMENT_MODULES, Experiment, Row, RunConfig
 from .errors import UsageError
 from .interrupts import deferred
 
-__all__ = ["RETRIES", "Cluster", "compute_row", "connect", "run_on_cluster"]
+__all__ = ["RETRIES", "Cluster", "compute_row", "connect", "largest_first", "run_on_cluster"]
 
 #: How often a task whose worker died is run again before the run gives up.
 RETRIES = 3
@@ -154,6 +158,13 @@ def _merged(parts: list[Row], previous: Row | None) -> Row:
     return base
 
 
+def largest_first(keys: list[str], cost: dict[str, float]) -> list[str]:
+    """``keys`` by decreasing estimated ``cost`` (ties, and keys without one, in their own
+    order): the workers start on the largest rows and the small ones fill in at the end,
+    so that no worker idles while another finishes a large row (longest first)."""
+    return sorted(keys, key=lambda k: -cost.get(k, 0.0))
+
+
 def run_on_cluster(
     exp: Experiment,
     cfg: RunConfig,
@@ -166,7 +177,7 @@ def run_on_cluster(
     from distributed import as_completed
 
     module = EXPERIMENT_MODULES[exp.name]
-    keys = [k for k, _ in exp.rows(cfg)]
+    keys = largest_first([k for k, _ in exp.rows(cfg)], exp.cost(cfg) if exp.cost else {})
     with connect(cluster) as client:
         workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
         tasks: dict[Any, tuple[str, tuple[int, ...]]] = {}
@@ -179,7 +190,7 @@ def run_on_cluster(
                 settings = _settings(replace(cfg, seeds=group, seed=group[0]))
                 future = client.submit(
                     compute_row, module, exp.name, settings, key, done.get(key),
-                    retries=RETRIES, pure=False,
+                    retries=RETRIES, pure=False, priority=-len(tasks),
                 )  # fmt: skip
                 tasks[future] = (key, group)
         _collect(exp, cfg, done, tasks, as_completed(list(tasks)), on_row)
