@@ -305,3 +305,14 @@ def test_the_tables_rank_their_largest_rows_first():
     assert last.startswith("s2-n1-L3")
     spec = next(s for s in table2_specs(False) if s.key.startswith("s3-n3-L10"))
     assert row_cost(spec) == 10 * 81 * 3 * spec.cap  # the chain's 9×9 matrices, 3 images
+
+
+def test_a_local_cluster_sends_each_worker_one_task_at_a_time():
+    """The local scheduler runs with worker-saturation 1: a single-threaded worker holds
+    one task, so the queued tasks go out largest first as workers free up."""
+    from verifier.cluster import SATURATION, connect
+
+    assert SATURATION == 1.0
+    with connect(Cluster(workers=1)) as client:
+        got = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+    assert got == 1.0

@@ -45,6 +45,11 @@ __all__ = ["RETRIES", "Cluster", "compute_row", "connect", "largest_first", "run
 RETRIES = 3
 #: Most local worker processes ``--workers`` starts.
 MAX_WORKERS = 64
+#: Tasks a local worker thread is sent at a time: one, so that the tasks wait on the
+#: scheduler and go out largest first as workers free up (Dask's default, 1.1, sends a
+#: single-threaded worker two, and a large task queued behind a running one can leave the
+#: other worker idle at the end of a sweep).
+SATURATION = 1.0
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,15 @@ def connect(cluster: Cluster) -> Iterator[Any]:
         with client:
             yield client
         return
+    import dask
     from distributed import LocalCluster
 
     local = client = None
     try:
         # a signal while the cluster starts is raised once it has started (cut halfway,
-        # distributed's exit handler would print a traceback closing it)
-        with deferred():
+        # distributed's exit handler would print a traceback closing it); each worker
+        # holds one task at a time (SATURATION), the rest wait on the scheduler in order
+        with deferred(), dask.config.set({"distributed.scheduler.worker-saturation": SATURATION}):
             local = LocalCluster(
                 n_workers=cluster.workers,
                 threads_per_worker=1,
