@@ -17,8 +17,14 @@ trajectories: ``tests/test_trainer_reference.py`` and
 ``tests/test_ensemble.py`` require the trainer to follow the plain loop to 1e-10; this
 script also compares both after the first 20 steps).
 
-    python benchmarks/bench_table1.py --json           # the full table: about 15 min on 2 cores
+``--layouts`` times the torch backend's two layouts instead (grouped convolutions, one
+graph per member; :func:`numerics.train_conv_ensemble`'s ``layout``) against the plain loop,
+all three interleaved on the same rows, seeds and steps: milliseconds per seed and step, the
+minimum over ``--repeats`` (the layout ``"auto"`` picks on a CPU is printed with them).
+
+    python benchmarks/bench_table1.py --json           # the full table: about 6 min on 2 cores
     python benchmarks/bench_table1.py --rows L8-F16-gain0.3,L5-F128-gain0.3
+    python benchmarks/bench_table1.py --layouts --seeds 3 --sample 150 --repeats 4 --json
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from bench_table2 import plain_loop
 from numerics import RunConfig, train_conv_ensemble
 from numerics._nets import build_model, single_thread, weights_of
 from numerics._tablerun import _images
+from numerics._torchtrain import auto_layout
 from numerics.tables import GD_LR, TARGET_LOSS, RowSpec, plan, run_ensemble, table1_specs
 
 AGREE_STEPS = 20
@@ -110,6 +117,32 @@ def bench_row(spec: RowSpec, seeds: list[int], sample: int, repeats: int) -> dic
     }
 
 
+def bench_layouts(spec: RowSpec, seeds: list[int], steps: int, repeats: int) -> dict[str, Any]:
+    """One row: ms per seed-step of the plain loop (seed after seed) and of the trainer in
+    each layout (all seeds together), interleaved, the minimum over ``repeats``."""
+    best = {"plain": float("inf"), "grouped": float("inf"), "models": float("inf")}
+    with single_thread(spec.filters <= 32):
+        for _ in range(repeats):
+            for how in best:
+                models, xs = _members(spec, seeds)
+                t = time.perf_counter()
+                if how == "plain":
+                    for m, x in zip(models, xs, strict=True):
+                        plain_loop(m, x, torch.optim.SGD(m.parameters(), lr=GD_LR), steps)
+                else:
+                    train_conv_ensemble(
+                        models, xs, optimizer="sgd", lr=GD_LR, target=0.0, cap=steps, layout=how
+                    )  # fmt: skip
+                ms = 1e3 * (time.perf_counter() - t) / (steps * len(seeds))
+                best[how] = min(best[how], ms)
+    convs = [m for m in _members(spec, seeds[:1])[0][0].modules() if isinstance(m, torch.nn.Conv2d)]
+    return {
+        "row": spec.key,
+        **{f"{k}_ms_per_seed_step": round(v, 3) for k, v in best.items()},
+        "auto": auto_layout(convs, "cpu"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 per row (default 5)")
@@ -117,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=200, help="plain-loop steps timed per seed")
     ap.add_argument("--repeats", type=int, default=2, help="plain-loop timings per seed (min)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument(
+        "--layouts", action="store_true",
+        help="time the two torch layouts against the plain loop (default rows: 5 and 8 layers)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     specs = table1_specs(False)
     if args.rows:
@@ -125,7 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"--rows: not a full-form Table 1 row: {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.key in wanted]
+    elif args.layouts:
+        specs = [s for s in specs if s.layers in (5, 8)]
     seeds = list(range(args.seeds))
+    if args.layouts:
+        out = [bench_layouts(spec, seeds, args.sample, args.repeats) for spec in specs]
+        print(json.dumps(out, indent=1) if args.json else "\n".join(map(str, out)))
+        return 0
     # warm-up (torch's first convolutions, imports), not timed
     run_ensemble(table1_specs(True)[0], RunConfig(quick=True, seeds=(0,)))
     t0 = time.perf_counter()

@@ -19,7 +19,8 @@ from ._experiment import (
 )
 from ._linalg import end_to_end_matrix
 from ._metrics import LANDING_RULE, MIN_NORM, TRAINED_RULE, honest_landing, landed_on, lands
-from ._trainer import EnsembleResult, train_chain_ensemble, train_conv_ensemble
+from ._torchtrain import train_conv_ensemble
+from ._trainer import EnsembleResult, train_chain_ensemble
 from ._verdicts import SPAN_TOL, memorized, spectral_memorized
 from .probe import probe, probe_report, span_angle
 

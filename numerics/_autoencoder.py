@@ -96,7 +96,8 @@ def train(
     the loss read before the step), the step whose loss stopped the run is still taken."""
     import torch
 
-    from ._trainer import ConvMembers, fit
+    from ._torchtrain import ConvMembers
+    from ._trainer import fit
 
     t0 = time.perf_counter()
     members = ConvMembers([model], [x], optimizer="adam", lr=lr, device=str(x.device))

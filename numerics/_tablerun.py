@@ -67,7 +67,8 @@ def _train(
 
     from ._fastlinear import chain_matrices
     from ._nets import build_model, weights_of
-    from ._trainer import train_chain_ensemble, train_conv_ensemble
+    from ._torchtrain import train_conv_ensemble
+    from ._trainer import train_chain_ensemble
 
     def tick(step: int, losses: Any) -> None:
         progress.update(100)
@@ -142,7 +143,13 @@ def _run_members(spec: RowSpec, p: Plan, seeds: list[int], cfg: RunConfig) -> li
     if cfg.progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=spec.cap, file=cfg.log, desc=spec.key, leave=False)
+        # the numpy backend trains large chains in chunks of seeds one after another
+        chunks = 1
+        if p.chain and cfg.device == "cpu":
+            from ._trainer import chain_chunk
+
+            chunks = math.ceil(len(seeds) / chain_chunk(p.net, len(seeds)))
+        bar = tqdm(total=spec.cap * chunks, file=cfg.log, desc=spec.key, leave=False)
     t0 = time.perf_counter()
     with (
         bar if bar is not None else nullcontext(),

@@ -18,12 +18,13 @@ members' losses and updates:
 * :class:`ChainMembers` (numpy): single-filter chains (Table 2 on a CPU, the 2×2 check of
   Section 3.2) as ``(L, B, d, d)`` matrix stacks (:class:`numerics._fastlinear.NumpyChain`:
   the chain's forward and backward passes), updated by :func:`optimizer_step`;
-* :class:`ConvMembers` (torch): any :func:`numerics._nets.build_model` net (Table 1, Table 2
-  on a GPU, Sections 4–6, the torch checks), the ``B`` members' conv layers as one grouped
-  convolution (``groups = B``), updated by ``torch.optim.SGD`` / ``torch.optim.Adam``;
-* :class:`ModelMembers` (torch, wide nets on a CPU): each member runs its own model, its own
-  graph, and one ``torch.optim`` steps all of them (where a conv has at least
-  :data:`WIDE_CONV` in·out channel pairs, CPU grouped convolutions cost more than the members'
+* :class:`numerics._torchtrain.ConvMembers` (torch): any :func:`numerics._nets.build_model`
+  net (Table 1, Table 2 on a GPU, Sections 4–6, the torch checks), the ``B`` members' conv
+  layers as one grouped convolution (``groups = B``), updated by ``torch.optim.SGD`` /
+  ``torch.optim.Adam``;
+* :class:`numerics._torchtrain.ModelMembers` (torch, wide nets on a CPU): each member runs its
+  own model, its own graph, and one ``torch.optim`` steps all of them (where a conv has at
+  least ``WIDE_CONV`` in·out channel pairs, CPU grouped convolutions cost more than the members'
   own: Table 1's 128-filter rows). Both torch layouts give every member the bits of the
   plain per-model loop.
 
@@ -32,9 +33,8 @@ Optimizers: ``"sgd"`` (no momentum) and ``"adam"`` (β = (0.9, 0.999), eps = 1e-
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,30 +46,29 @@ from ._fastlinear import NumpyChain, _check_chain, _convs
 from ._readings import LOSSES
 
 __all__ = [
-    "WIDE_CONV",
+    "CHUNK_BYTES",
     "ChainMembers",
-    "ConvMembers",
     "EnsembleResult",
     "Members",
-    "ModelMembers",
-    "auto_layout",
+    "chain_chunk",
     "check_loss",
     "check_optimizer",
     "fit",
     "optimizer_step",
     "stopped",
     "train_chain_ensemble",
-    "train_conv_ensemble",
 ]
 
 Callback = Callable[[int, np.ndarray], None]
 
-#: On a CPU, nets with a conv of at least this many (in, out) channel pairs train as one
-#: graph per member (:class:`ModelMembers`), the others as grouped convolutions
-#: (:class:`ConvMembers`): measured on Table 1's rows (5 seeds, 2 threads), per step, 8 ×
-#: 128 filters 20 ms vs 25–35 ms grouped, 5 × 128 11 vs 14 ms; 8 × 16 1.7 vs 1.5 ms, and the
-#: 1 → 128 → 1 net (128 pairs) 0.68 vs 0.60 ms (``benchmarks/README.md``).
-WIDE_CONV = 64 * 64
+#: The numpy backend trains a batch's members in chunks whose layer matrices take at most
+#: this many bytes, one chunk after another: a deep chain on a large image is memory-bound,
+#: and a chunk that stays in the cache (32 MB of L3 on the 2-core EPYC measured) trains
+#: faster per member than a larger batch. Measured, ms per member and step, chunks of 1 /
+#: 2 / 4 / 8 members (6.7 MB of matrices each on the 7×7 / 350-layer row): 1.84 / 1.86 /
+#: 2.57 / 2.57; 7×7 / 267 layers (5.1 MB): 0.76 / 0.58 / 0.78 / 0.93; 6×6 / 144 layers
+#: (1.5 MB): 0.35 / 0.23 / 0.17 / 0.15 (``benchmarks/README.md``).
+CHUNK_BYTES = 14 * 2**20
 
 
 class Members(Protocol):
@@ -252,7 +251,9 @@ def train_chain_ensemble(
     net: Network, weights: Any, x: Any, *, optimizer: str, lr: float, target: float, cap: int,
     callback: Callback | None = None, loss: str = "mean",
 ) -> EnsembleResult:  # fmt: skip
-    """Train ``B`` members of the single-filter chain ``net`` together (numpy backend).
+    """Train ``B`` members of the single-filter chain ``net`` together (numpy backend), in
+    chunks of :func:`chain_chunk` members one after another where their matrices are large
+    (``callback`` then follows each chunk in turn, its losses those of the chunk).
 
     ``weights``: ``(B, L, k²)`` (member b's stacked filters); ``x``: ``(B, n, s, s)`` or
     ``(B, n, 1, s, s)``, member b's training images. Returns the final losses, steps
@@ -268,213 +269,28 @@ def train_chain_ensemble(
             f"weights: expected shape (B, {net.depth}, {k2}) (got {np.shape(weights)})"
         )
     cols = _member_images(x, w0.shape[0], net.in_shape[1] * net.in_shape[2])
-    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr, loss=loss)
-    return fit(members, w0.shape[0], target=target, cap=cap, callback=callback)
+    size = chain_chunk(net, w0.shape[0])
+    parts = [
+        fit(
+            ChainMembers(net, w0[i : i + size], cols[i : i + size], optimizer=optimizer, lr=lr,
+                         loss=loss),
+            len(w0[i : i + size]), target=target, cap=cap, callback=callback,
+        )
+        for i in range(0, w0.shape[0], size)
+    ]  # fmt: skip
+    return EnsembleResult(
+        losses=np.concatenate([r.losses for r in parts]),
+        iterations=np.concatenate([r.iterations for r in parts]),
+        weights=[w for r in parts for w in r.weights],
+    )
 
 
-def _member_convs(torch: Any, models: Sequence[Any], xs: Sequence[Any]) -> list[list[Any]]:
-    """Each model's conv layers, in order, after checking that there is one image tensor
-    per model, that no conv has a bias and that all models have the same architecture."""
-    if len(models) == 0 or len(xs) != len(models):
-        raise ValueError(f"xs: expected one image tensor per model ({len(models)}) (got {len(xs)})")
-    convs = [[m for m in mod.modules() if isinstance(m, torch.nn.Conv2d)] for mod in models]
-    if any(c.bias is not None for c in convs[0]):
-        raise ValueError("models: conv layers with a bias are not supported")
-    shapes = [tuple(c.weight.shape) for c in convs[0]]
-    if any([tuple(c.weight.shape) for c in cs] != shapes for cs in convs):
-        raise ValueError("models: the members must have the same architecture")
-    return convs
-
-
-def _grouped_forward(torch: Any, stack: Any, ws: list, it: Any, h: Any, batch: int) -> Any:
-    """``stack`` (an ``nn.Sequential`` of ``members[0]``) applied to ``h`` ``(n, B·C, s, s)``
-    with the conv weights ``ws`` (each ``(B, out, in, k, k)``) taken in order from ``it``."""
-    nn, F = torch.nn, torch.nn.functional
-    for mod in stack:
-        if isinstance(mod, nn.Conv2d):
-            w = ws[next(it)]
-            h = F.conv2d(
-                h, w.reshape(-1, *w.shape[2:]), None, mod.stride, mod.padding, mod.dilation,
-                groups=batch,
-            )  # fmt: skip
-        elif isinstance(mod, (nn.LeakyReLU, nn.Upsample, nn.ReLU, nn.Identity)):
-            h = mod(h)
-        elif isinstance(mod, nn.Sequential):
-            h = _grouped_forward(torch, mod, ws, it, h, batch)
-        elif hasattr(mod, "body") and isinstance(mod.body, nn.Sequential):  # a skip block
-            h = h + _grouped_forward(torch, mod.body, ws, it, h, batch)
-        else:
-            raise ValueError(f"models: cannot batch a {type(mod).__name__} layer")
-    return h
-
-
-class ConvMembers:
-    """The trainer's torch backend: ``B`` models of one architecture (convs without bias,
-    leaky ReLUs, upsampling, skip blocks) whose conv layers run as one grouped convolution
-    on images whose channels are the members' channels side by side; the stacked weights
-    ``(B, out, in, k, k)`` per layer are trained by ``torch.optim``."""
-
-    def __init__(
-        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
-        device: str, loss: str = "mean",
-    ) -> None:  # fmt: skip
-        import torch
-
-        check_optimizer(optimizer)
-        check_loss(loss)
-        self.loss = loss
-        self.torch, self.root, self.batch = torch, models[0], len(models)
-        self.convs = convs = _member_convs(torch, models, xs)
-        shapes = [tuple(c.weight.shape) for c in convs[0]]
-        dtype = convs[0][0].weight.dtype
-        x = torch.stack([torch.as_tensor(v) for v in xs]).to(device=device, dtype=dtype)
-        # (B, n, C, s, s) → (n, B·C, s, s): the member index is the group index
-        self.x = x.transpose(0, 1).reshape(x.shape[1], -1, *x.shape[3:]).contiguous()
-        params = [
-            torch.stack([cs[j].weight.detach() for cs in convs]).to(device).clone()
-            for j in range(len(shapes))
-        ]
-        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-        self.lr = float(lr)
-        self._start([p.requires_grad_(True) for p in params], {})
-
-    def _start(self, params: list[Any], state: dict[int, dict[str, Any]]) -> None:
-        self.params = params
-        self.opt = self.make(params, lr=self.lr)
-        for j, s in state.items():
-            self.opt.state[params[j]] = s
-
-    def losses(self) -> np.ndarray:
-        nb = self.params[0].shape[0]
-        y = _grouped_forward(self.torch, self.root, self.params, itertools.count(), self.x, nb)
-        # (n, B·rest) → (B, n, rest), contiguous: each member's entries in its own model's
-        # order, so its loss is reduced exactly as a model trained alone reduces it, whatever
-        # the other members (a seed's loss does not depend on the seeds batched with it)
-        sq = ((y - self.x).reshape(self.x.shape[0], nb, -1).transpose(0, 1).contiguous()) ** 2
-        # each member's own loss: its mean, or Eq. (1)'s half sum
-        self._per = sq.mean(dim=(1, 2)) if self.loss == "mean" else 0.5 * sq.sum(dim=(1, 2))
-        return self._per.detach().cpu().numpy().astype(np.float64)
-
-    def update(self, step: int) -> None:
-        self.opt.zero_grad(set_to_none=True)
-        self._per.sum().backward()  # ∂(Σ_b loss_b)/∂w_b = ∇ loss_b
-        self.opt.step()
-
-    def weights(self, mask: np.ndarray) -> list[list[Any]]:
-        pos = self.torch.as_tensor(np.flatnonzero(mask), device=self.x.device)
-        return [
-            list(ws) for ws in zip(*(p.detach()[pos].clone() for p in self.params), strict=True)
-        ]
-
-    def keep(self, mask: np.ndarray) -> None:
-        torch = self.torch
-        pos = torch.as_tensor(np.flatnonzero(mask), device=self.x.device)
-        nb, n = mask.size, self.x.shape[0]
-        self.x = self.x.reshape(n, nb, -1)[:, pos].reshape(n, -1, *self.x.shape[2:])
-        params = [p.detach()[pos].clone().requires_grad_(True) for p in self.params]
-        state = {  # the optimizer's per-weight state follows its members (Adam's moments)
-            j: {k: v[pos].clone() if v.dim() > 0 else v.clone() for k, v in s.items()}
-            for j, p in enumerate(self.params)
-            if (s := self.opt.state.get(p))
-        }
-        self._start(params, state)
-
-    def store(self, weights: list[list[Any]]) -> list[list[np.ndarray]]:
-        """Write the trained ``weights`` (per member, per layer) into the models; return them
-        as float64 numpy arrays in symconv order."""
-        out = []
-        with self.torch.no_grad():
-            for cs, ws in zip(self.convs, weights, strict=True):
-                for c, w in zip(cs, ws, strict=True):
-                    c.weight.copy_(w.to(c.weight.device))
-                out.append([w.detach().to("cpu", self.torch.float64).numpy() for w in ws])
-        return out
-
-
-class ModelMembers(ConvMembers):
-    """The trainer's torch backend for wide nets: each member runs its own model (its own
-    autograd graph, exactly the plain per-model loop's forward and loss) and one
-    ``torch.optim`` updates the conv weights of all members still training, in place."""
-
-    def __init__(
-        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
-        device: str, loss: str = "mean",
-    ) -> None:  # fmt: skip
-        import torch
-
-        check_optimizer(optimizer)
-        check_loss(loss)
-        self.torch, self.loss, self.batch, self.lr = torch, loss, len(models), float(lr)
-        self.convs = _member_convs(torch, models, xs)
-        self.models = [m.to(device) for m in models]
-        dtype = self.convs[0][0].weight.dtype
-        self.xs = [torch.as_tensor(v).to(device=device, dtype=dtype) for v in xs]
-        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-        self.live = list(range(self.batch))
-        self._start_live({})
-
-    def _start_live(self, state: dict[Any, dict[str, Any]]) -> None:
-        params = [c.weight.requires_grad_(True) for b in self.live for c in self.convs[b]]
-        self.opt = self.make(params, lr=self.lr)
-        for p in params:  # the optimizer's per-weight state follows its members
-            if p in state:
-                self.opt.state[p] = state[p]
-
-    def losses(self) -> np.ndarray:
-        sq = [(self.models[b](self.xs[b]) - self.xs[b]) ** 2 for b in self.live]
-        per = [v.mean() if self.loss == "mean" else 0.5 * v.sum() for v in sq]
-        self._per = self.torch.stack(per)
-        return self._per.detach().cpu().numpy().astype(np.float64)
-
-    def weights(self, mask: np.ndarray) -> list[list[Any]]:
-        return [
-            [c.weight.detach().clone() for c in self.convs[b]]
-            for b, k in zip(self.live, mask, strict=True)
-            if k
-        ]
-
-    def keep(self, mask: np.ndarray) -> None:
-        for b, k in zip(self.live, mask, strict=True):
-            if not k:  # a stopped member's weights stay as they are
-                for c in self.convs[b]:
-                    c.weight.grad = None
-        self.live = [b for b, k in zip(self.live, mask, strict=True) if k]
-        self._start_live(dict(self.opt.state))
-
-
-def train_conv_ensemble(
-    models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float, target: float,
-    cap: int, device: str = "cpu", callback: Callback | None = None, loss: str = "mean",
-    layout: str = "auto",
-) -> EnsembleResult:  # fmt: skip
-    """Train ``B`` torch models of identical architecture together (torch backend).
-
-    ``models``: modules built by :func:`numerics._nets.build_model` (or ``nn.Sequential``
-    stacks of bias-free convs); ``xs``: member b's images ``(n, C, s, s)``, the same shape
-    for all. The models' conv weights are updated in place; ``weights[b]`` is member b's
-    list of conv weights (numpy, float64, symconv order). ``layout``: ``"grouped"``
-    (:class:`ConvMembers`), ``"models"`` (:class:`ModelMembers`) or ``"auto"``: models on
-    a CPU when a conv has at least :data:`WIDE_CONV` channel pairs, else grouped. Every
-    layout gives each member the same bits."""
-    if layout not in ("auto", "grouped", "models"):
-        raise ValueError(f"layout: expected auto, grouped or models (got {layout!r})")
-    if layout == "auto":
-        layout = auto_layout(_member_convs(_torch(), models, xs)[0], device)
-    kind = ModelMembers if layout == "models" else ConvMembers
-    members = kind(models, xs, optimizer=optimizer, lr=lr, device=device, loss=loss)
-    res = fit(members, members.batch, target=target, cap=cap, callback=callback)
-    res.weights = members.store(res.weights)
-    return res
-
-
-def auto_layout(convs: Sequence[Any], device: str) -> str:
-    """``"models"`` (one graph per member) on a CPU when one of the conv layers ``convs``
-    has at least :data:`WIDE_CONV` (input, output) channel pairs, else ``"grouped"``."""
-    wide = any(int(c.in_channels) * int(c.out_channels) >= WIDE_CONV for c in convs)
-    return "models" if wide and str(device) == "cpu" else "grouped"
-
-
-def _torch() -> Any:
-    import torch
-
-    return torch
+def chain_chunk(net: Network, batch: int) -> int:
+    """Members of ``net`` the numpy backend trains together: all ``batch`` of them while
+    their layer matrices (``L·d²`` float64 each) fit in :data:`CHUNK_BYTES`, else chunks
+    of that size, trained one after another (the last may be smaller). A chunk's
+    matrices then stay in the CPU's cache from step to step; a member's arithmetic is the
+    same in any chunk, so its trajectory is too."""
+    _, h, w = net.in_shape
+    per_member = net.depth * (h * w) ** 2 * 8
+    return max(1, min(batch, CHUNK_BYTES // per_member))

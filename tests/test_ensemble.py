@@ -240,7 +240,7 @@ def test_both_torch_layouts_give_every_member_the_same_bits(optimizer, loss):
 def test_auto_layout_trains_wide_nets_one_graph_per_member(filters, device, expected, monkeypatch):
     """``layout="auto"``: one graph per member on a CPU once a conv has WIDE_CONV = 64·64
     channel pairs (64 filters between two 64-channel layers), grouped below."""
-    import numerics._trainer as trainer
+    import numerics._torchtrain as trainer
 
     built = []
     for cls in ("ConvMembers", "ModelMembers"):
@@ -305,3 +305,50 @@ def test_fig8_unknown_reading_is_a_usage_error():
 
     with pytest.raises(ExperimentError, match="--reading"):
         list(initialization._rows(Cfg()))
+
+
+def test_large_chains_train_in_chunks_with_the_same_bits(monkeypatch):
+    """Members whose matrices exceed CHUNK_BYTES train in chunks one after another: each
+    member's steps, loss and weights are the bits of the whole batch trained at once, and
+    the callback follows each chunk in turn."""
+    import numerics._trainer as trainer
+
+    net, w, x = _chain_inputs(3, 4, 2, 2, 0.1, members=5)
+    how = {"optimizer": "sgd", "lr": 0.05, "target": 2e-2, "cap": 300}
+    whole = train_chain_ensemble(net, w, x, **how)
+    per_member = net.depth * 81 * 8
+    assert trainer.chain_chunk(net, 5) == 5
+    monkeypatch.setattr(trainer, "CHUNK_BYTES", 2 * per_member + 1)
+    assert trainer.chain_chunk(net, 5) == 2
+    assert trainer.chain_chunk(net, 1) == 1
+    seen: list[int] = []
+    parts = train_chain_ensemble(net, w, x, callback=lambda i, losses: seen.append(len(losses)),
+                                 **how)  # fmt: skip
+    assert len(set(whole.iterations.tolist())) > 1
+    np.testing.assert_array_equal(parts.iterations, whole.iterations)
+    np.testing.assert_array_equal(parts.losses, whole.losses)
+    for a, b in zip(parts.weights, whole.weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    steps = [int(v) for v in whole.iterations]
+    want = [2] * (max(steps[:2]) // 100) + [2] * (max(steps[2:4]) // 100) + [1] * (steps[4] // 100)
+    assert seen == want
+    monkeypatch.setattr(trainer, "CHUNK_BYTES", 1)  # one member's matrices exceed it
+    assert trainer.chain_chunk(net, 5) == 1
+
+
+def test_the_table2_rows_that_train_in_chunks():
+    """With the 14 MiB budget, the 7×7 rows with 267 and 345 or 350 layers train two seeds
+    at a time (5.1 and 6.7 MB of matrices each), the 6×6 / 144-layer rows up to nine."""
+    from numerics._trainer import CHUNK_BYTES, chain_chunk
+    from numerics.tables import plan, table2_specs
+
+    assert CHUNK_BYTES == 14 * 2**20
+    nets = {s.key: plan(s).net for s in table2_specs(False)}
+    chunk = {k: chain_chunk(net, 8) for k, net in nets.items()}
+    assert {k for k, v in chunk.items() if v < 8} == {
+        f"{row}-{design}" for row in ("s7-n1-L267", "s7-n5-L350")
+        for design in ("identity-blocks", "plain-ends", "plain-tail")
+    }  # fmt: skip
+    assert {chunk[f"s7-n1-L267-{d}"] for d in ("identity-blocks", "plain-ends")} == {2}
+    assert chunk["s7-n5-L350-plain-tail"] == 2
+    assert chain_chunk(nets["s6-n1-L144-identity-blocks"], 10) == 9  # 1.5 MB each

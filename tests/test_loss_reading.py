@@ -44,7 +44,7 @@ def test_the_same_step_on_the_two_losses_differs() -> None:
 def test_half_sum_is_the_mean_at_a_longer_step_on_the_torch_backend() -> None:
     torch = pytest.importorskip("torch")
     from numerics._nets import Init, build_model
-    from numerics._trainer import train_conv_ensemble
+    from numerics._torchtrain import train_conv_ensemble
 
     net = conv_stack(3, 3, filters=2)
     x = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
