@@ -42,10 +42,11 @@ import numpy as np
 import torch
 from bench_table2 import plain_loop
 
+import numerics._trainer as trainer
 from numerics import RunConfig, train_conv_ensemble
 from numerics._nets import build_model, single_thread, weights_of
 from numerics._tablerun import _images
-from numerics._torchtrain import auto_layout
+from numerics._torchtrain import auto_layout, conv_chunk
 from numerics.tables import GD_LR, TARGET_LOSS, RowSpec, plan, run_ensemble, table1_specs
 
 AGREE_STEPS = 20
@@ -118,9 +119,12 @@ def bench_row(spec: RowSpec, seeds: list[int], sample: int, repeats: int) -> dic
 
 
 def bench_layouts(spec: RowSpec, seeds: list[int], steps: int, repeats: int) -> dict[str, Any]:
-    """One row: ms per seed-step of the plain loop (seed after seed) and of the trainer in
-    each layout (all seeds together), interleaved, the minimum over ``repeats``."""
-    best = {"plain": float("inf"), "grouped": float("inf"), "models": float("inf")}
+    """One row: ms per seed-step of the plain loop (seed after seed), of each torch layout
+    with all seeds in one batch, and of the trainer as a row runs it (``auto``: the layout
+    it picks, in chunks of seeds where the weights are large), interleaved, the minimum
+    over ``repeats``."""
+    best = dict.fromkeys(("plain", "grouped", "models", "trainer"), float("inf"))
+    whole = 1 << 62  # no chunks: every seed in one batch
     with single_thread(spec.filters <= 32):
         for _ in range(repeats):
             for how in best:
@@ -130,16 +134,25 @@ def bench_layouts(spec: RowSpec, seeds: list[int], steps: int, repeats: int) -> 
                     for m, x in zip(models, xs, strict=True):
                         plain_loop(m, x, torch.optim.SGD(m.parameters(), lr=GD_LR), steps)
                 else:
-                    train_conv_ensemble(
-                        models, xs, optimizer="sgd", lr=GD_LR, target=0.0, cap=steps, layout=how
-                    )  # fmt: skip
+                    layout = "auto" if how == "trainer" else how
+                    budget, trainer.CHUNK_BYTES = (
+                        trainer.CHUNK_BYTES,
+                        (trainer.CHUNK_BYTES if how == "trainer" else whole),
+                    )
+                    try:
+                        train_conv_ensemble(models, xs, optimizer="sgd", lr=GD_LR, target=0.0,
+                                            cap=steps, layout=layout)  # fmt: skip
+                    finally:
+                        trainer.CHUNK_BYTES = budget
                 ms = 1e3 * (time.perf_counter() - t) / (steps * len(seeds))
                 best[how] = min(best[how], ms)
+    p = plan(spec)
     convs = [m for m in _members(spec, seeds[:1])[0][0].modules() if isinstance(m, torch.nn.Conv2d)]
     return {
         "row": spec.key,
         **{f"{k}_ms_per_seed_step": round(v, 3) for k, v in best.items()},
         "auto": auto_layout(convs, "cpu"),
+        "chunk": conv_chunk(p.net.n_params, 8, len(seeds), "cpu"),
     }
 
 

@@ -136,6 +136,17 @@ def _measure(
     }
 
 
+def _chunk(p: Plan, batch: int, device: str) -> int:
+    """Seeds of the row trained together (the trainer's chunks: :func:`chain_chunk` for the
+    numpy backend, :func:`conv_chunk` for torch, float64 weights)."""
+    from ._torchtrain import conv_chunk
+    from ._trainer import chain_chunk
+
+    if p.chain and device == "cpu":
+        return chain_chunk(p.net, batch)
+    return conv_chunk(p.net.n_params, 8, batch, device)
+
+
 def _run_members(spec: RowSpec, p: Plan, seeds: list[int], cfg: RunConfig) -> list[SeedRun]:
     """Train and measure the row ``spec`` for each seed: the ``per_seed`` entries."""
     xs = [_images(s, spec.train_examples, spec.size, spec.table) for s in seeds]
@@ -143,12 +154,8 @@ def _run_members(spec: RowSpec, p: Plan, seeds: list[int], cfg: RunConfig) -> li
     if cfg.progress:
         from tqdm import tqdm
 
-        # the numpy backend trains large chains in chunks of seeds one after another
-        chunks = 1
-        if p.chain and cfg.device == "cpu":
-            from ._trainer import chain_chunk
-
-            chunks = math.ceil(len(seeds) / chain_chunk(p.net, len(seeds)))
+        # large nets train in chunks of seeds, one after another, on a CPU
+        chunks = math.ceil(len(seeds) / _chunk(p, len(seeds), cfg.device))
         bar = tqdm(total=spec.cap * chunks, file=cfg.log, desc=spec.key, leave=False)
     t0 = time.perf_counter()
     with (

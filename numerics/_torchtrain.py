@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _trainer
 from ._trainer import Callback, EnsembleResult, check_loss, check_optimizer, fit
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ConvMembers",
     "ModelMembers",
     "auto_layout",
+    "conv_chunk",
     "train_conv_ensemble",
 ]
 
@@ -222,13 +224,36 @@ def train_conv_ensemble(
     layout gives each member the same bits."""
     if layout not in ("auto", "grouped", "models"):
         raise ValueError(f"layout: expected auto, grouped or models (got {layout!r})")
+    convs = _member_convs(_torch(), models, xs)[0]
     if layout == "auto":
-        layout = auto_layout(_member_convs(_torch(), models, xs)[0], device)
+        layout = auto_layout(convs, device)
     kind = ModelMembers if layout == "models" else ConvMembers
-    members = kind(models, xs, optimizer=optimizer, lr=lr, device=device, loss=loss)
-    res = fit(members, members.batch, target=target, cap=cap, callback=callback)
-    res.weights = members.store(res.weights)
-    return res
+    weights = sum(c.weight.numel() for c in convs)
+    size = conv_chunk(weights, convs[0].weight.element_size(), len(models), device)
+    parts = []
+    for i in range(0, len(models), size):
+        members = kind(models[i : i + size], xs[i : i + size], optimizer=optimizer, lr=lr,
+                       device=device, loss=loss)  # fmt: skip
+        res = fit(members, members.batch, target=target, cap=cap, callback=callback)
+        res.weights = members.store(res.weights)
+        parts.append(res)
+    return EnsembleResult(
+        losses=np.concatenate([r.losses for r in parts]),
+        iterations=np.concatenate([r.iterations for r in parts]),
+        weights=[w for r in parts for w in r.weights],
+    )
+
+
+def conv_chunk(weights: int, itemsize: int, batch: int, device: str) -> int:
+    """Members of a torch net with ``weights`` conv weights trained together on ``device``:
+    on a CPU, as many as fit their weights and gradients (``2 · weights · itemsize``
+    bytes each) in :data:`numerics._trainer.CHUNK_BYTES`, the chunks one after another
+    (a wide net's members interleaved step by step evict each other from the cache: 8 ×
+    128 filters, 7 MB of weights, trained 1.18× slower per seed than alone); all of them
+    on a GPU."""
+    if str(device) != "cpu":
+        return max(1, batch)
+    return max(1, min(batch, _trainer.CHUNK_BYTES // (2 * weights * itemsize)))
 
 
 def auto_layout(convs: Sequence[Any], device: str) -> str:

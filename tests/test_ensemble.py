@@ -352,3 +352,40 @@ def test_the_table2_rows_that_train_in_chunks():
     assert {chunk[f"s7-n1-L267-{d}"] for d in ("identity-blocks", "plain-ends")} == {2}
     assert chunk["s7-n5-L350-plain-tail"] == 2
     assert chain_chunk(nets["s6-n1-L144-identity-blocks"], 10) == 9  # 1.5 MB each
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_wide_torch_nets_train_in_chunks_with_the_same_bits(layout, monkeypatch):
+    """On a CPU, torch members whose weights and gradients exceed CHUNK_BYTES train in
+    chunks one after another, with the bits of one batch; on a GPU all train together."""
+    import numerics._torchtrain as torchtrain
+    import numerics._trainer as trainer
+
+    net = conv_stack(3, 3, filters=3)
+    xs = [
+        torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+        for s in range(5)
+    ]
+    how = {"optimizer": "adam", "lr": 0.02, "target": 0.05, "cap": 120, "layout": layout}
+
+    def run() -> EnsembleResult:
+        models = [build_model(net, init=Init("uniform", 0.45), seed=s, dtype=torch.float64)
+                  for s in range(5)]  # fmt: skip
+        return train_conv_ensemble(models, xs, **how)
+
+    whole = run()
+    weights = net.n_params  # 9 + 81 + 9 conv weights, float64: 16 bytes each with gradients
+    assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 5
+    monkeypatch.setattr(trainer, "CHUNK_BYTES", 2 * 16 * weights)
+    assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 2
+    assert torchtrain.conv_chunk(weights, 8, 5, "cuda") == 5
+    assert torchtrain.conv_chunk(weights, 4, 5, "cpu") == 4  # float32: half the bytes
+    parts = run()
+    assert len(set(whole.iterations.tolist())) > 1
+    np.testing.assert_array_equal(parts.iterations, whole.iterations)
+    np.testing.assert_array_equal(parts.losses, whole.losses)
+    for a, b in zip(parts.weights, whole.weights, strict=True):
+        for u, v in zip(a, b, strict=True):
+            np.testing.assert_array_equal(u, v)
+    monkeypatch.setattr(trainer, "CHUNK_BYTES", 1)
+    assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 1
