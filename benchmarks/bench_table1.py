@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from bench_table2 import plain_loop
 
-import numerics._trainer as trainer
+import numerics._torchtrain as trainer
 from numerics import RunConfig, train_conv_ensemble
 from numerics._nets import build_model, single_thread, weights_of
 from numerics._tablerun import _images

@@ -137,13 +137,12 @@ def _measure(
 
 
 def _chunk(p: Plan, batch: int, device: str) -> int:
-    """Seeds of the row trained together (the trainer's chunks: :func:`chain_chunk` for the
-    numpy backend, :func:`conv_chunk` for torch, float64 weights)."""
+    """Seeds of the row trained together: all of them on the numpy backend, the torch
+    backend's chunks (:func:`numerics._torchtrain.conv_chunk`, float64 weights) otherwise."""
     from ._torchtrain import conv_chunk
-    from ._trainer import chain_chunk
 
     if p.chain and device == "cpu":
-        return chain_chunk(p.net, batch)
+        return batch
     return conv_chunk(p.net.n_params, 8, batch, device)
 
 
@@ -154,7 +153,7 @@ def _run_members(spec: RowSpec, p: Plan, seeds: list[int], cfg: RunConfig) -> li
     if cfg.progress:
         from tqdm import tqdm
 
-        # large nets train in chunks of seeds, one after another, on a CPU
+        # wide torch nets train in chunks of seeds, one after another, on a CPU
         chunks = math.ceil(len(seeds) / _chunk(p, len(seeds), cfg.device))
         bar = tqdm(total=spec.cap * chunks, file=cfg.log, desc=spec.key, leave=False)
     t0 = time.perf_counter()

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _trainer
 from ._trainer import Callback, EnsembleResult, check_loss, check_optimizer, fit
 
 __all__ = [
+    "CHUNK_BYTES",
     "WIDE_CONV",
     "ConvMembers",
     "ModelMembers",
@@ -32,10 +32,19 @@ __all__ = [
 
 #: On a CPU, nets with a conv of at least this many (in, out) channel pairs train as one
 #: graph per member (:class:`ModelMembers`), the others as grouped convolutions
-#: (:class:`ConvMembers`): measured on Table 1's rows (5 seeds, 2 threads), per step, 8 ×
-#: 128 filters 20 ms vs 25–35 ms grouped, 5 × 128 11 vs 14 ms; 8 × 16 1.7 vs 1.5 ms, and the
-#: 1 → 128 → 1 net (128 pairs) 0.68 vs 0.60 ms (``benchmarks/README.md``).
+#: (:class:`ConvMembers`): measured on Table 1's rows (``bench_table1.py --layouts``: 3
+#: seeds in one batch, ms per seed and step), 8 × 128 filters 3.81 vs 4.17 grouped, 5 × 128
+#: 1.88 vs 2.02; 8 × 16 0.333 vs 0.322, 5 × 1 0.125 vs 0.113 (``benchmarks/README.md``).
 WIDE_CONV = 64 * 64
+
+#: On a CPU the torch backend trains a batch's members in chunks whose conv weights and
+#: gradients take at most this many bytes, one chunk after another
+#: (:func:`conv_chunk`): a wide net's members interleaved step by step
+#: evict each other from the cache (32 MB of L3 on the 2-core EPYC measured; 8 × 128
+#: filters, 14 MB a seed: 3.8 ms per seed and step interleaved, 3.3 ms one seed at a time,
+#: ``benchmarks/README.md``). The numpy backend does not chunk: on the 7×7 / 350-layer row
+#: (6.7 MB of matrices a seed) chunks of 2 of 8 seeds were no faster over 1500 steps.
+CHUNK_BYTES = 14 * 2**20
 
 
 def _member_convs(torch: Any, models: Sequence[Any], xs: Sequence[Any]) -> list[list[Any]]:
@@ -247,13 +256,13 @@ def train_conv_ensemble(
 def conv_chunk(weights: int, itemsize: int, batch: int, device: str) -> int:
     """Members of a torch net with ``weights`` conv weights trained together on ``device``:
     on a CPU, as many as fit their weights and gradients (``2 · weights · itemsize``
-    bytes each) in :data:`numerics._trainer.CHUNK_BYTES`, the chunks one after another
+    bytes each) in :data:`CHUNK_BYTES`, the chunks one after another
     (a wide net's members interleaved step by step evict each other from the cache: 8 ×
     128 filters, 7 MB of weights, trained 1.18× slower per seed than alone); all of them
     on a GPU."""
     if str(device) != "cpu":
         return max(1, batch)
-    return max(1, min(batch, _trainer.CHUNK_BYTES // (2 * weights * itemsize)))
+    return max(1, min(batch, CHUNK_BYTES // (2 * weights * itemsize)))
 
 
 def auto_layout(convs: Sequence[Any], device: str) -> str:

@@ -46,11 +46,9 @@ from ._fastlinear import NumpyChain, _check_chain, _convs
 from ._readings import LOSSES
 
 __all__ = [
-    "CHUNK_BYTES",
     "ChainMembers",
     "EnsembleResult",
     "Members",
-    "chain_chunk",
     "check_loss",
     "check_optimizer",
     "fit",
@@ -60,15 +58,6 @@ __all__ = [
 ]
 
 Callback = Callable[[int, np.ndarray], None]
-
-#: The numpy backend trains a batch's members in chunks whose layer matrices take at most
-#: this many bytes, one chunk after another: a deep chain on a large image is memory-bound,
-#: and a chunk that stays in the cache (32 MB of L3 on the 2-core EPYC measured) trains
-#: faster per member than a larger batch. Measured, ms per member and step, chunks of 1 /
-#: 2 / 4 / 8 members (6.7 MB of matrices each on the 7×7 / 350-layer row): 1.84 / 1.86 /
-#: 2.57 / 2.57; 7×7 / 267 layers (5.1 MB): 0.76 / 0.58 / 0.78 / 0.93; 6×6 / 144 layers
-#: (1.5 MB): 0.35 / 0.23 / 0.17 / 0.15 (``benchmarks/README.md``).
-CHUNK_BYTES = 14 * 2**20
 
 
 class Members(Protocol):
@@ -251,9 +240,7 @@ def train_chain_ensemble(
     net: Network, weights: Any, x: Any, *, optimizer: str, lr: float, target: float, cap: int,
     callback: Callback | None = None, loss: str = "mean",
 ) -> EnsembleResult:  # fmt: skip
-    """Train ``B`` members of the single-filter chain ``net`` together (numpy backend), in
-    chunks of :func:`chain_chunk` members one after another where their matrices are large
-    (``callback`` then follows each chunk in turn, its losses those of the chunk).
+    """Train ``B`` members of the single-filter chain ``net`` together (numpy backend).
 
     ``weights``: ``(B, L, k²)`` (member b's stacked filters); ``x``: ``(B, n, s, s)`` or
     ``(B, n, 1, s, s)``, member b's training images. Returns the final losses, steps
@@ -269,28 +256,5 @@ def train_chain_ensemble(
             f"weights: expected shape (B, {net.depth}, {k2}) (got {np.shape(weights)})"
         )
     cols = _member_images(x, w0.shape[0], net.in_shape[1] * net.in_shape[2])
-    size = chain_chunk(net, w0.shape[0])
-    parts = [
-        fit(
-            ChainMembers(net, w0[i : i + size], cols[i : i + size], optimizer=optimizer, lr=lr,
-                         loss=loss),
-            len(w0[i : i + size]), target=target, cap=cap, callback=callback,
-        )
-        for i in range(0, w0.shape[0], size)
-    ]  # fmt: skip
-    return EnsembleResult(
-        losses=np.concatenate([r.losses for r in parts]),
-        iterations=np.concatenate([r.iterations for r in parts]),
-        weights=[w for r in parts for w in r.weights],
-    )
-
-
-def chain_chunk(net: Network, batch: int) -> int:
-    """Members of ``net`` the numpy backend trains together: all ``batch`` of them while
-    their layer matrices (``L·d²`` float64 each) fit in :data:`CHUNK_BYTES`, else chunks
-    of that size, trained one after another (the last may be smaller). A chunk's
-    matrices then stay in the CPU's cache from step to step; a member's arithmetic is the
-    same in any chunk, so its trajectory is too."""
-    _, h, w = net.in_shape
-    per_member = net.depth * (h * w) ** 2 * 8
-    return max(1, min(batch, CHUNK_BYTES // per_member))
+    members = ChainMembers(net, w0, cols, optimizer=optimizer, lr=lr, loss=loss)
+    return fit(members, w0.shape[0], target=target, cap=cap, callback=callback)

@@ -307,59 +307,11 @@ def test_fig8_unknown_reading_is_a_usage_error():
         list(initialization._rows(Cfg()))
 
 
-def test_large_chains_train_in_chunks_with_the_same_bits(monkeypatch):
-    """Members whose matrices exceed CHUNK_BYTES train in chunks one after another: each
-    member's steps, loss and weights are the bits of the whole batch trained at once, and
-    the callback follows each chunk in turn."""
-    import numerics._trainer as trainer
-
-    net, w, x = _chain_inputs(3, 4, 2, 2, 0.1, members=5)
-    how = {"optimizer": "sgd", "lr": 0.05, "target": 2e-2, "cap": 300}
-    whole = train_chain_ensemble(net, w, x, **how)
-    per_member = net.depth * 81 * 8
-    assert trainer.chain_chunk(net, 5) == 5
-    monkeypatch.setattr(trainer, "CHUNK_BYTES", 2 * per_member + 1)
-    assert trainer.chain_chunk(net, 5) == 2
-    assert trainer.chain_chunk(net, 1) == 1
-    seen: list[int] = []
-    parts = train_chain_ensemble(net, w, x, callback=lambda i, losses: seen.append(len(losses)),
-                                 **how)  # fmt: skip
-    assert len(set(whole.iterations.tolist())) > 1
-    np.testing.assert_array_equal(parts.iterations, whole.iterations)
-    np.testing.assert_array_equal(parts.losses, whole.losses)
-    for a, b in zip(parts.weights, whole.weights, strict=True):
-        np.testing.assert_array_equal(a, b)
-    steps = [int(v) for v in whole.iterations]
-    want = [2] * (max(steps[:2]) // 100) + [2] * (max(steps[2:4]) // 100) + [1] * (steps[4] // 100)
-    assert seen == want
-    monkeypatch.setattr(trainer, "CHUNK_BYTES", 1)  # one member's matrices exceed it
-    assert trainer.chain_chunk(net, 5) == 1
-
-
-def test_the_table2_rows_that_train_in_chunks():
-    """With the 14 MiB budget, the 7×7 rows with 267 and 345 or 350 layers train two seeds
-    at a time (5.1 and 6.7 MB of matrices each), the 6×6 / 144-layer rows up to nine."""
-    from numerics._trainer import CHUNK_BYTES, chain_chunk
-    from numerics.tables import plan, table2_specs
-
-    assert CHUNK_BYTES == 14 * 2**20
-    nets = {s.key: plan(s).net for s in table2_specs(False)}
-    chunk = {k: chain_chunk(net, 8) for k, net in nets.items()}
-    assert {k for k, v in chunk.items() if v < 8} == {
-        f"{row}-{design}" for row in ("s7-n1-L267", "s7-n5-L350")
-        for design in ("identity-blocks", "plain-ends", "plain-tail")
-    }  # fmt: skip
-    assert {chunk[f"s7-n1-L267-{d}"] for d in ("identity-blocks", "plain-ends")} == {2}
-    assert chunk["s7-n5-L350-plain-tail"] == 2
-    assert chain_chunk(nets["s6-n1-L144-identity-blocks"], 10) == 9  # 1.5 MB each
-
-
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_wide_torch_nets_train_in_chunks_with_the_same_bits(layout, monkeypatch):
     """On a CPU, torch members whose weights and gradients exceed CHUNK_BYTES train in
     chunks one after another, with the bits of one batch; on a GPU all train together."""
     import numerics._torchtrain as torchtrain
-    import numerics._trainer as trainer
 
     net = conv_stack(3, 3, filters=3)
     xs = [
@@ -376,7 +328,7 @@ def test_wide_torch_nets_train_in_chunks_with_the_same_bits(layout, monkeypatch)
     whole = run()
     weights = net.n_params  # 9 + 81 + 9 conv weights, float64: 16 bytes each with gradients
     assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 5
-    monkeypatch.setattr(trainer, "CHUNK_BYTES", 2 * 16 * weights)
+    monkeypatch.setattr(torchtrain, "CHUNK_BYTES", 2 * 16 * weights)
     assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 2
     assert torchtrain.conv_chunk(weights, 8, 5, "cuda") == 5
     assert torchtrain.conv_chunk(weights, 4, 5, "cpu") == 4  # float32: half the bytes
@@ -387,5 +339,5 @@ def test_wide_torch_nets_train_in_chunks_with_the_same_bits(layout, monkeypatch)
     for a, b in zip(parts.weights, whole.weights, strict=True):
         for u, v in zip(a, b, strict=True):
             np.testing.assert_array_equal(u, v)
-    monkeypatch.setattr(trainer, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(torchtrain, "CHUNK_BYTES", 1)
     assert torchtrain.conv_chunk(weights, 8, 5, "cpu") == 1
