@@ -83,7 +83,44 @@ def _grouped_forward(torch: Any, stack: Any, ws: list, it: Any, h: Any, batch: i
     return h
 
 
-class ConvMembers:
+class _TorchMembers:
+    """What both torch layouts share: the checks, each model's conv layers (``convs``), the
+    optimizer's class and rate, the step on the summed losses, and storing the weights."""
+
+    _per: Any
+    opt: Any
+
+    def __init__(
+        self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
+        loss: str,
+    ) -> None:  # fmt: skip
+        import torch
+
+        check_optimizer(optimizer)
+        check_loss(loss)
+        self.torch, self.loss, self.batch, self.lr = torch, loss, len(models), float(lr)
+        self.convs = _member_convs(torch, models, xs)
+        self.dtype = self.convs[0][0].weight.dtype
+        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+
+    def update(self, step: int) -> None:
+        self.opt.zero_grad(set_to_none=True)
+        self._per.sum().backward()  # ∂(Σ_b loss_b)/∂w_b = ∇ loss_b
+        self.opt.step()
+
+    def store(self, weights: list[list[Any]]) -> list[list[np.ndarray]]:
+        """Write the trained ``weights`` (per member, per layer) into the models; return them
+        as float64 numpy arrays in symconv order."""
+        out = []
+        with self.torch.no_grad():
+            for cs, ws in zip(self.convs, weights, strict=True):
+                for c, w in zip(cs, ws, strict=True):
+                    c.weight.copy_(w.to(c.weight.device))
+                out.append([w.detach().to("cpu", self.torch.float64).numpy() for w in ws])
+        return out
+
+
+class ConvMembers(_TorchMembers):
     """The trainer's torch backend: ``B`` models of one architecture (convs without bias,
     leaky ReLUs, upsampling, skip blocks) whose conv layers run as one grouped convolution
     on images whose channels are the members' channels side by side; the stacked weights
@@ -93,24 +130,15 @@ class ConvMembers:
         self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
         device: str, loss: str = "mean",
     ) -> None:  # fmt: skip
-        import torch
-
-        check_optimizer(optimizer)
-        check_loss(loss)
-        self.loss = loss
-        self.torch, self.root, self.batch = torch, models[0], len(models)
-        self.convs = convs = _member_convs(torch, models, xs)
-        shapes = [tuple(c.weight.shape) for c in convs[0]]
-        dtype = convs[0][0].weight.dtype
-        x = torch.stack([torch.as_tensor(v) for v in xs]).to(device=device, dtype=dtype)
+        super().__init__(models, xs, optimizer=optimizer, lr=lr, loss=loss)
+        torch, convs, self.root = self.torch, self.convs, models[0]
+        x = torch.stack([torch.as_tensor(v) for v in xs]).to(device=device, dtype=self.dtype)
         # (B, n, C, s, s) → (n, B·C, s, s): the member index is the group index
         self.x = x.transpose(0, 1).reshape(x.shape[1], -1, *x.shape[3:]).contiguous()
         params = [
             torch.stack([cs[j].weight.detach() for cs in convs]).to(device).clone()
-            for j in range(len(shapes))
+            for j in range(len(convs[0]))
         ]
-        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-        self.lr = float(lr)
         self._start([p.requires_grad_(True) for p in params], {})
 
     def _start(self, params: list[Any], state: dict[int, dict[str, Any]]) -> None:
@@ -129,11 +157,6 @@ class ConvMembers:
         # each member's own loss: its mean, or Eq. (1)'s half sum
         self._per = sq.mean(dim=(1, 2)) if self.loss == "mean" else 0.5 * sq.sum(dim=(1, 2))
         return self._per.detach().cpu().numpy().astype(np.float64)
-
-    def update(self, step: int) -> None:
-        self.opt.zero_grad(set_to_none=True)
-        self._per.sum().backward()  # ∂(Σ_b loss_b)/∂w_b = ∇ loss_b
-        self.opt.step()
 
     def weights(self, mask: np.ndarray) -> list[list[Any]]:
         pos = self.torch.as_tensor(np.flatnonzero(mask), device=self.x.device)
@@ -154,19 +177,8 @@ class ConvMembers:
         }
         self._start(params, state)
 
-    def store(self, weights: list[list[Any]]) -> list[list[np.ndarray]]:
-        """Write the trained ``weights`` (per member, per layer) into the models; return them
-        as float64 numpy arrays in symconv order."""
-        out = []
-        with self.torch.no_grad():
-            for cs, ws in zip(self.convs, weights, strict=True):
-                for c, w in zip(cs, ws, strict=True):
-                    c.weight.copy_(w.to(c.weight.device))
-                out.append([w.detach().to("cpu", self.torch.float64).numpy() for w in ws])
-        return out
 
-
-class ModelMembers(ConvMembers):
+class ModelMembers(_TorchMembers):
     """The trainer's torch backend for wide nets: each member runs its own model (its own
     autograd graph, exactly the plain per-model loop's forward and loss) and one
     ``torch.optim`` updates the conv weights of all members still training, in place."""
@@ -175,16 +187,9 @@ class ModelMembers(ConvMembers):
         self, models: Sequence[Any], xs: Sequence[Any], *, optimizer: str, lr: float,
         device: str, loss: str = "mean",
     ) -> None:  # fmt: skip
-        import torch
-
-        check_optimizer(optimizer)
-        check_loss(loss)
-        self.torch, self.loss, self.batch, self.lr = torch, loss, len(models), float(lr)
-        self.convs = _member_convs(torch, models, xs)
+        super().__init__(models, xs, optimizer=optimizer, lr=lr, loss=loss)
         self.models = [m.to(device) for m in models]
-        dtype = self.convs[0][0].weight.dtype
-        self.xs = [torch.as_tensor(v).to(device=device, dtype=dtype) for v in xs]
-        self.make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+        self.xs = [self.torch.as_tensor(v).to(device=device, dtype=self.dtype) for v in xs]
         self.live = list(range(self.batch))
         self._start_live({})
 
