@@ -279,6 +279,28 @@ def test_the_largest_rows_are_submitted_first_and_the_rows_stay_the_same(monkeyp
     assert sorted(rows, key=lambda r: r["key"]) == [local[k] for k in sorted(local)]
 
 
+def test_a_resumed_row_is_cut_by_the_seeds_it_has_left():
+    """Only the seeds a resumed row lacks are cut into groups (before, all its seeds were,
+    so that with seeds 0–1 finished one worker trained both missing seeds and the other
+    none); the rows go out by the work left, and a finished row is one task that only
+    assembles it."""
+    from dataclasses import replace
+
+    import verifier.cluster as cluster
+    from numerics import RunConfig
+
+    exp = cluster._experiment("_tiny_experiment", "tiny-ensemble")
+    exp = replace(exp, cost=lambda cfg: {"r0": 1.0, "r1": 1.0, "r2": 1.0})
+    cfg = RunConfig(seeds=(0, 1, 2, 3), log=None)
+    done = {
+        "r0": {"key": "r0", "per_seed": [{"seed": s} for s in (0, 1)]},
+        "r2": {"key": "r2", "per_seed": [{"seed": s} for s in (0, 1, 2, 3)]},
+    }
+    assert cluster._plan(exp, cfg, done, 2) == [
+        ("r1", (0, 1)), ("r1", (2, 3)), ("r0", (2,)), ("r0", (3,)), ("r2", (0, 1, 2, 3)),
+    ]  # fmt: skip
+
+
 def test_largest_first_orders_by_cost_and_keeps_ties_in_order():
     from verifier.cluster import largest_first
 

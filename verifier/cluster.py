@@ -4,11 +4,12 @@ Dask (``distributed``) is optional (``pip install -e ".[cluster]"``); without it
 command runs in one process as before. The work is cut into tasks of two kinds:
 
 * a row of a one-seed experiment is one task;
-* a row of a seed ensemble (Tables 1–2) is one task per *seed group*: the row's seeds cut
-  into at most ``workers`` groups, each trained together in one process (batched seeds
-  cost little more than one). The coordinator then assembles the row from the groups'
-  ``per_seed`` entries through the experiment's own resume path (every seed is then a
-  finished one, so nothing trains twice) — the same row a single process computes.
+* a row of a seed ensemble (Tables 1–2) is one task per *seed group*: the seeds the row
+  still has to train (all of them, unless ``--resume`` found some finished) cut into at
+  most ``workers`` groups, each trained together in one process. The coordinator then
+  assembles the row from the groups' ``per_seed`` entries through the experiment's own
+  resume path (every seed is then a finished one, so nothing trains twice) — the same row
+  a single process computes.
 
 Tasks go out largest row first (the experiment's ``cost`` estimate, where it gives one:
 Tables 1–2 estimate multiply-adds × step cap), so that the small rows fill in at the end
@@ -39,7 +40,14 @@ from numerics import EXPERIMENT_MODULES, Experiment, Row, RunConfig
 from .errors import UsageError
 from .interrupts import deferred
 
-__all__ = ["RETRIES", "Cluster", "compute_row", "connect", "largest_first", "run_on_cluster"]
+__all__ = [
+    "RETRIES",
+    "Cluster",
+    "compute_row",
+    "connect",
+    "largest_first",
+    "run_on_cluster",
+]
 
 #: How often a task whose worker died is run again before the run gives up.
 RETRIES = 3
@@ -50,6 +58,8 @@ MAX_WORKERS = 64
 #: single-threaded worker two, and a large task queued behind a running one can leave the
 #: other worker idle at the end of a sweep).
 SATURATION = 1.0
+#: A task: a row's key and the seeds it trains.
+Task = tuple[str, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,30 @@ def largest_first(keys: list[str], cost: dict[str, float]) -> list[str]:
     return sorted(keys, key=lambda k: -cost.get(k, 0.0))
 
 
+def _missing(cfg: RunConfig, previous: Row | None) -> tuple[int, ...]:
+    """The seeds of ``cfg`` that ``previous`` (a resumed row) has not finished."""
+    finished = {entry["seed"] for entry in (previous or {}).get("per_seed", [])}
+    return tuple(s for s in cfg.seeds if s not in finished)
+
+
+def _plan(exp: Experiment, cfg: RunConfig, done: dict[str, Row], workers: int) -> list[Task]:
+    """The tasks of a sweep, largest first: ``(key, seeds)`` per row (one-seed experiments)
+    or per seed group (ensembles: the seeds a row still has to train, cut into one group per
+    worker, ordered by the estimated work left, a seed's cost × the seeds left; a finished
+    row is one task that only assembles it)."""
+    cost = exp.cost(cfg) if exp.cost else {}
+    keys = [k for k, _ in exp.rows(cfg)]
+    if not exp.ensembles:
+        return [(k, cfg.seeds) for k in largest_first(keys, cost)]
+    left = {k: _missing(cfg, done.get(k)) for k in keys}
+    work = {k: cost[k] * len(left[k]) for k in keys if k in cost}
+    return [
+        (k, group)
+        for k in largest_first(keys, work)
+        for group in (_groups(left[k], workers) if left[k] else [cfg.seeds])
+    ]
+
+
 def run_on_cluster(
     exp: Experiment,
     cfg: RunConfig,
@@ -184,22 +218,19 @@ def run_on_cluster(
     from distributed import as_completed
 
     module = EXPERIMENT_MODULES[exp.name]
-    keys = largest_first([k for k, _ in exp.rows(cfg)], exp.cost(cfg) if exp.cost else {})
     with connect(cluster) as client:
         workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        tasks: dict[Any, tuple[str, tuple[int, ...]]] = {}
-        for key in keys:
+        tasks: dict[Any, Task] = {}
+        for key, group in _plan(exp, cfg, done, workers):
             if key in done and not exp.ensembles:
                 on_row(done[key])
                 continue
-            groups = _groups(cfg.seeds, workers) if exp.ensembles else [cfg.seeds]
-            for group in groups:
-                settings = _settings(replace(cfg, seeds=group, seed=group[0]))
-                future = client.submit(
-                    compute_row, module, exp.name, settings, key, done.get(key),
-                    retries=RETRIES, pure=False, priority=-len(tasks),
-                )  # fmt: skip
-                tasks[future] = (key, group)
+            settings = _settings(replace(cfg, seeds=group, seed=group[0]))
+            future = client.submit(
+                compute_row, module, exp.name, settings, key, done.get(key),
+                retries=RETRIES, pure=False, priority=-len(tasks),
+            )  # fmt: skip
+            tasks[future] = (key, group)
         _collect(exp, cfg, done, tasks, as_completed(list(tasks)), on_row)
 
 
@@ -207,7 +238,7 @@ def _collect(
     exp: Experiment,
     cfg: RunConfig,
     done: dict[str, Row],
-    tasks: dict[Any, tuple[str, tuple[int, ...]]],
+    tasks: dict[Any, Task],
     finished: Any,
     on_row: Callable[[Row], None],
 ) -> None:
