@@ -23,6 +23,13 @@ and for the seeds one by one.
 
     python benchmarks/bench_ensemble.py --json             # about a minute on a CPU
     python benchmarks/bench_ensemble.py --table1 --json    # about a minute
+
+``--parts`` times the parts of one step of the numpy backend on the Table 2 rows, one seed
+and ``--seeds`` seeds, each part alone (best of ``--repeats`` loops of 2000 calls, µs): the
+whole step, writing the layer matrices, the forward pass, the backward products, the weight
+gradient (the backward pass less its products) and the optimizer update.
+
+    python benchmarks/bench_ensemble.py --parts --json     # about 30 s
 """
 
 from __future__ import annotations
@@ -165,6 +172,56 @@ def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     return out
 
 
+def _best_us(f: Any, repeats: int, calls: int = 2000) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(calls):
+            f()
+        best = min(best, (time.perf_counter() - t) / calls)
+    return best * 1e6
+
+
+def parts(seeds: int, repeats: int) -> dict[str, Any]:
+    """µs per step of each part of the numpy backend's step, one seed and ``seeds``."""
+    from numerics._trainer import ChainMembers, _member_images, optimizer_step
+
+    out: dict[str, Any] = {}
+    for size, n, depth in ROWS:
+        for members in (1, seeds):
+            net, w, x = _row_inputs(size, n, depth, members)
+            opt, lr = _optimizer(depth)
+            m = ChainMembers(net, w, _member_images(x, members, size * size), optimizer=opt, lr=lr)
+            chain = m.chain
+            m.losses()
+            g, w2 = chain.gw.copy(), m.w.copy()
+
+            def products(chain: Any = chain) -> None:
+                for f, a, b, o in chain._bwd:
+                    f(a, b, out=o)
+
+            def step(m: Any = m) -> None:
+                m.losses()
+                m.update(3)
+
+            def adam(m: Any = m, g: Any = g, w2: Any = w2, opt: str = opt) -> None:
+                optimizer_step(opt, g, w2, m.m, m.v, m.t, lr=0.0, step=5)
+
+            t = {
+                "step": _best_us(step, repeats),
+                "write_matrices": _best_us(lambda m=m: m.chain.set_weights(m.w), repeats),
+                "forward": _best_us(lambda m=m: m.chain.forward(m.x), repeats),
+                "backward_products": _best_us(products, repeats),
+                "backward": _best_us(chain.backward, repeats),
+                "optimizer": _best_us(adam, repeats),
+            }
+            t["weight_gradient"] = t.pop("backward") - t["backward_products"]
+            out[f"{size}x{size}-n{n}-L{depth}-seeds{members}"] = {
+                k: round(v, 1) for k, v in t.items()
+            }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -173,9 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--table1", action="store_true", help="Table 1's conv nets instead")
+    ap.add_argument("--parts", action="store_true", help="the parts of a numpy-backend step")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    if args.table1:
+    if args.parts:
+        res = parts(args.seeds, args.repeats)
+    elif args.table1:
         res = table1(args.seeds, args.steps or 300, args.repeats)
     else:
         res = table2(args.seeds, args.steps or 4000, args.repeats)
