@@ -40,14 +40,7 @@ from numerics import EXPERIMENT_MODULES, Experiment, Row, RunConfig
 from .errors import UsageError
 from .interrupts import deferred
 
-__all__ = [
-    "RETRIES",
-    "Cluster",
-    "compute_row",
-    "connect",
-    "largest_first",
-    "run_on_cluster",
-]
+__all__ = ["RETRIES", "Cluster", "compute_row", "connect", "largest_first", "run_on_cluster"]
 
 #: How often a task whose worker died is run again before the run gives up.
 RETRIES = 3
