@@ -30,6 +30,20 @@ whole step, writing the layer matrices, the forward pass, the backward products,
 gradient (the backward pass less its products) and the optimizer update.
 
     python benchmarks/bench_ensemble.py --parts --json     # about 30 s
+
+``--floor`` (with ``--table1``) times, for each Table 1 row, the arithmetic alone: every
+matrix product of one gradient step (per conv layer the forward product, the weight
+gradient, and the input gradient past the first layer), for one seed and for ``--seeds``
+seeds, each product one ``torch.bmm`` over the seeds with a seed's two images side by side as
+columns (the fewest, largest calls the arithmetic allows; no unfolding, loss or update),
+over ``--steps`` steps, beside the trainer's and the plain loop's one seed measured in the
+same run. ``ten_seed_products_over_budget`` is the products' time over 1.5× the trainer's one
+seed: above 1 the goal is out of reach for the row whatever the rest of a step costs.
+``ratio_with_one_seeds_other_costs`` is the ratio a batched form would reach if everything
+but the products (unfolding, loss, update, the calls themselves) cost ten seeds what it costs
+one: an estimate of the best case, not a bound.
+
+    python benchmarks/bench_ensemble.py --table1 --floor --json    # about 30 s
 """
 
 from __future__ import annotations
@@ -172,6 +186,68 @@ def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     return out
 
 
+def _products_s(net: Any, members: int, steps: int, repeats: int) -> float:
+    """Seconds for ``steps`` steps of ``net``'s matrix products alone, ``members`` seeds,
+    two 3×3 images, one ``torch.bmm`` per product (see ``--floor``)."""
+    shapes = []
+    for i, c in enumerate(net.layers):
+        k, cols = 9 * c.in_channels, 9 * 2  # a 3×3 filter's taps × channels; 9 pixels × 2 images
+        shapes += [(c.out_channels, k, cols), (c.out_channels, cols, k)]
+        shapes += [(k, c.out_channels, cols)] if i else []
+    args = [
+        (torch.randn(members, m, k, dtype=torch.float64),
+         torch.randn(members, k, n, dtype=torch.float64),
+         torch.empty(members, m, n, dtype=torch.float64))
+        for m, k, n in shapes
+    ]  # fmt: skip
+
+    def step() -> None:
+        for a, b, o in args:
+            torch.bmm(a, b, out=o)
+
+    return _best_us(step, repeats, calls=steps) * steps / 1e6
+
+
+def table1_floor(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
+    """Table 1: ten seeds' matrix products alone against one seed's whole step (``--floor``)."""
+    torch.set_num_threads(1)
+    out: dict[str, Any] = {"seeds": seeds, "steps": steps, "rows": {}}
+    for depth, filters in [TABLE1[0], *TABLE1]:  # the first row twice: a warm-up, then timed
+        net = conv_stack(3, depth, filters=filters)
+        init = Init("uniform", float(f"{1 / np.sqrt(3 * filters):.6g}"))
+        x = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        one = plain_one = float("inf")
+        for _ in range(repeats):
+            m = build_model(net, init=init, seed=0, dtype=torch.float64)
+            t = time.perf_counter()
+            train_conv_ensemble([m], [x], optimizer="sgd", lr=GD_LR, target=0.0, cap=steps)
+            one = min(one, time.perf_counter() - t)
+            m = build_model(net, init=init, seed=0, dtype=torch.float64)
+            t = time.perf_counter()
+            plain_loop(m, x, torch.optim.SGD(m.parameters(), lr=GD_LR), steps)
+            plain_one = min(plain_one, time.perf_counter() - t)
+        row = {
+            "trainer_one_seed_s": one,
+            "plain_one_seed_s": plain_one,
+            "products_one_seed_s": _products_s(net, 1, steps, repeats),
+            "products_seeds_s": _products_s(net, seeds, steps, repeats),
+        }
+        row["ten_seed_products_over_budget"] = row["products_seeds_s"] / (1.5 * one)
+        row["ratio_with_one_seeds_other_costs"] = (
+            one - row["products_one_seed_s"] + row["products_seeds_s"]
+        ) / one
+        out["rows"][f"L{depth}-F{filters}"] = {k: round(v, 3) for k, v in row.items()}
+    names = ("trainer_one_seed_s", "plain_one_seed_s", "products_one_seed_s", "products_seeds_s")
+    for name in names:
+        out[name] = round(sum(r[name] for r in out["rows"].values()), 3)
+    one = out["trainer_one_seed_s"]
+    out["ten_seed_products_over_budget"] = round(out["products_seeds_s"] / (1.5 * one), 2)
+    out["ratio_with_one_seeds_other_costs"] = round(
+        (one - out["products_one_seed_s"] + out["products_seeds_s"]) / one, 2
+    )
+    return out
+
+
 def _best_us(f: Any, repeats: int, calls: int = 2000) -> float:
     best = float("inf")
     for _ in range(repeats):
@@ -231,10 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--table1", action="store_true", help="Table 1's conv nets instead")
     ap.add_argument("--parts", action="store_true", help="the parts of a numpy-backend step")
+    ap.add_argument("--floor", action="store_true", help="with --table1: the products alone")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.parts:
         res = parts(args.seeds, args.repeats)
+    elif args.table1 and args.floor:
+        res = table1_floor(args.seeds, args.steps or 300, args.repeats)
     elif args.table1:
         res = table1(args.seeds, args.steps or 300, args.repeats)
     else:
