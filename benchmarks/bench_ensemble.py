@@ -43,7 +43,7 @@ seed: above 1 the goal is out of reach for the row whatever the rest of a step c
 but the products (unfolding, loss, update, the calls themselves) cost ten seeds what it costs
 one: an estimate of the best case, not a bound.
 
-    python benchmarks/bench_ensemble.py --table1 --floor --json    # about 30 s
+    python benchmarks/bench_ensemble.py --table1 --floor --json    # about 10 s
 """
 
 from __future__ import annotations
@@ -143,16 +143,21 @@ def table2(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     }
 
 
+def _table1_models(depth: int, filters: int, seeds: int) -> tuple[list, list]:
+    """A Table 1 row's models (its init) and two 3×3 images per seed, seeds 0..seeds-1."""
+    net = conv_stack(3, depth, filters=filters)
+    init = Init("uniform", float(f"{1 / np.sqrt(3 * filters):.6g}"))
+    ms = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(seeds)]
+    xs = [
+        torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+        for s in range(seeds)
+    ]
+    return ms, xs
+
+
 def table1(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     def models(depth: int, filters: int) -> tuple[list, list]:
-        net = conv_stack(3, depth, filters=filters)
-        init = Init("uniform", float(f"{1 / np.sqrt(3 * filters):.6g}"))
-        ms = [build_model(net, init=init, seed=s, dtype=torch.float64) for s in range(seeds)]
-        xs = [
-            torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
-            for s in range(seeds)
-        ]
-        return ms, xs
+        return _table1_models(depth, filters, seeds)
 
     def plain(ms: list, xs: list) -> None:
         for m, x in zip(ms, xs, strict=True):
@@ -208,21 +213,28 @@ def _products_s(net: Any, members: int, steps: int, repeats: int) -> float:
     return _best_us(step, repeats, calls=steps) * steps / 1e6
 
 
+def _floor_ratios(t: dict[str, Any]) -> None:
+    """Add the two ``--floor`` ratios to ``t`` (a row's times or the six rows' sums)."""
+    one = t["trainer_one_seed_s"]
+    t["ten_seed_products_over_budget"] = t["products_seeds_s"] / (1.5 * one)
+    t["ratio_with_one_seeds_other_costs"] = (
+        one - t["products_one_seed_s"] + t["products_seeds_s"]
+    ) / one
+
+
 def table1_floor(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
     """Table 1: ten seeds' matrix products alone against one seed's whole step (``--floor``)."""
     torch.set_num_threads(1)
-    out: dict[str, Any] = {"seeds": seeds, "steps": steps, "rows": {}}
+    rows: dict[str, Any] = {}
     for depth, filters in [TABLE1[0], *TABLE1]:  # the first row twice: a warm-up, then timed
         net = conv_stack(3, depth, filters=filters)
-        init = Init("uniform", float(f"{1 / np.sqrt(3 * filters):.6g}"))
-        x = torch.randn(2, 1, 3, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
         one = plain_one = float("inf")
         for _ in range(repeats):
-            m = build_model(net, init=init, seed=0, dtype=torch.float64)
+            (m,), (x,) = _table1_models(depth, filters, 1)
             t = time.perf_counter()
             train_conv_ensemble([m], [x], optimizer="sgd", lr=GD_LR, target=0.0, cap=steps)
             one = min(one, time.perf_counter() - t)
-            m = build_model(net, init=init, seed=0, dtype=torch.float64)
+            (m,), (x,) = _table1_models(depth, filters, 1)
             t = time.perf_counter()
             plain_loop(m, x, torch.optim.SGD(m.parameters(), lr=GD_LR), steps)
             plain_one = min(plain_one, time.perf_counter() - t)
@@ -232,20 +244,17 @@ def table1_floor(seeds: int, steps: int, repeats: int) -> dict[str, Any]:
             "products_one_seed_s": _products_s(net, 1, steps, repeats),
             "products_seeds_s": _products_s(net, seeds, steps, repeats),
         }
-        row["ten_seed_products_over_budget"] = row["products_seeds_s"] / (1.5 * one)
-        row["ratio_with_one_seeds_other_costs"] = (
-            one - row["products_one_seed_s"] + row["products_seeds_s"]
-        ) / one
-        out["rows"][f"L{depth}-F{filters}"] = {k: round(v, 3) for k, v in row.items()}
-    names = ("trainer_one_seed_s", "plain_one_seed_s", "products_one_seed_s", "products_seeds_s")
-    for name in names:
-        out[name] = round(sum(r[name] for r in out["rows"].values()), 3)
-    one = out["trainer_one_seed_s"]
-    out["ten_seed_products_over_budget"] = round(out["products_seeds_s"] / (1.5 * one), 2)
-    out["ratio_with_one_seeds_other_costs"] = round(
-        (one - out["products_one_seed_s"] + out["products_seeds_s"]) / one, 2
-    )
-    return out
+        _floor_ratios(row)
+        rows[f"L{depth}-F{filters}"] = {k: round(v, 3) for k, v in row.items()}
+    times = ("trainer_one_seed_s", "plain_one_seed_s", "products_one_seed_s", "products_seeds_s")
+    total = {k: sum(r[k] for r in rows.values()) for k in times}
+    _floor_ratios(total)
+    return {
+        "seeds": seeds,
+        "steps": steps,
+        "rows": rows,
+        **{k: round(v, 3) for k, v in total.items()},
+    }
 
 
 def _best_us(f: Any, repeats: int, calls: int = 2000) -> float:
@@ -310,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--floor", action="store_true", help="with --table1: the products alone")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    if args.floor and not args.table1:
+        ap.error("--floor: measures Table 1's rows only; add --table1")
     if args.parts:
         res = parts(args.seeds, args.repeats)
     elif args.table1 and args.floor:
